@@ -1,0 +1,36 @@
+"""resnet_v2: TF-Slim-compatible, configurable pre-activation ResNets.
+
+Importing the package first applies the small tf-slim compatibility fix in
+``resnet_v2._compat`` so that tf-slim 1.1.0 runs on current TensorFlow.
+"""
+
+from resnet_v2 import _compat  # noqa: F401  (must run before tf-slim is used)
+from resnet_v2.arg_scopes import resnet_arg_scope
+from resnet_v2.blocks import Block
+from resnet_v2.blocks import conv2d_same
+from resnet_v2.blocks import stack_blocks_dense
+from resnet_v2.blocks import subsample
+from resnet_v2.nets import blocks_for_depth
+from resnet_v2.nets import resnet_v2
+from resnet_v2.nets import resnet_v2_101
+from resnet_v2.nets import resnet_v2_152
+from resnet_v2.nets import resnet_v2_200
+from resnet_v2.nets import resnet_v2_50
+from resnet_v2.nets import resnet_v2_block
+from resnet_v2.units import bottleneck
+
+__all__ = [
+    'Block',
+    'blocks_for_depth',
+    'bottleneck',
+    'conv2d_same',
+    'resnet_arg_scope',
+    'resnet_v2',
+    'resnet_v2_101',
+    'resnet_v2_152',
+    'resnet_v2_200',
+    'resnet_v2_50',
+    'resnet_v2_block',
+    'stack_blocks_dense',
+    'subsample',
+]
