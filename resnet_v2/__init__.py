@@ -17,6 +17,8 @@ from resnet_v2.nets import resnet_v2_152
 from resnet_v2.nets import resnet_v2_200
 from resnet_v2.nets import resnet_v2_50
 from resnet_v2.nets import resnet_v2_block
+from resnet_v2.registry import get_network_fn
+from resnet_v2.registry import list_models
 from resnet_v2.units import bottleneck
 
 __all__ = [
@@ -24,6 +26,8 @@ __all__ = [
     'blocks_for_depth',
     'bottleneck',
     'conv2d_same',
+    'get_network_fn',
+    'list_models',
     'resnet_arg_scope',
     'resnet_v2',
     'resnet_v2_101',

@@ -1,0 +1,74 @@
+"""Every model the package can build, by name.
+
+Each entry is data: a function that returns the model's Blocks and the
+network function that assembles them. ``get_network_fn`` wraps an entry in
+the arg_scope the model was trained with, so a caller cannot forget it.
+"""
+
+import collections
+import functools
+
+import tf_slim as slim
+
+from resnet_v2 import arg_scopes
+from resnet_v2 import nets
+
+ModelSpec = collections.namedtuple(
+    'ModelSpec', ['name', 'make_blocks', 'network', 'default_image_size'])
+
+_MODELS = collections.OrderedDict()
+
+
+def register(name, make_blocks, network=nets.resnet_v2,
+             default_image_size=nets.DEFAULT_IMAGE_SIZE):
+  """Add a model: ``make_blocks()`` returns its Blocks, ``network`` builds it."""
+  _MODELS[name] = ModelSpec(name, make_blocks, network, default_image_size)
+
+
+def list_models():
+  """The names of all registered models, in registration order."""
+  return list(_MODELS)
+
+
+def get_spec(name):
+  """The ``ModelSpec`` registered under ``name``; ValueError lists the valid ones."""
+  if name not in _MODELS:
+    raise ValueError('Unknown model name %r: choose one of %s.'
+                     % (name, ', '.join(_MODELS)))
+  return _MODELS[name]
+
+
+def get_blocks(name):
+  """The Block list of the model registered under ``name``."""
+  return get_spec(name).make_blocks()
+
+
+def get_network_fn(name, num_classes=None, weight_decay=0.0,
+                   is_training=False, **kwargs):
+  """A function ``fn(images, **overrides) -> (net, end_points)`` for ``name``.
+
+  The function builds the net inside ``resnet_arg_scope(weight_decay)``,
+  under the variable scope ``name`` (as TF-Slim's checkpoints expect), with
+  ``num_classes``, ``is_training`` and any other ``resnet_v2`` keyword given
+  here as defaults that ``overrides`` may replace per call.
+
+  Raises:
+    ValueError: if ``name`` is not registered (the message lists the names).
+  """
+  spec = get_spec(name)
+  defaults = dict(num_classes=num_classes, is_training=is_training,
+                  scope=name, **kwargs)
+
+  @functools.wraps(spec.network)
+  def network_fn(images, **overrides):
+    options = dict(defaults, **overrides)
+    with slim.arg_scope(arg_scopes.resnet_arg_scope(weight_decay=weight_decay)):
+      return spec.network(images, spec.make_blocks(), **options)
+
+  network_fn.default_image_size = spec.default_image_size
+  return network_fn
+
+
+for _depth in sorted(nets.BOTTLENECK_UNITS):
+  register('resnet_v2_%d' % _depth,
+           functools.partial(nets.blocks_for_depth, _depth))
