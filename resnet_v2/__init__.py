@@ -5,6 +5,10 @@ Importing the package first applies the small tf-slim compatibility fix in
 """
 
 from resnet_v2 import _compat  # noqa: F401  (must run before tf-slim is used)
+from resnet_v2.analysis import BlockDescription
+from resnet_v2.analysis import ModelDescription
+from resnet_v2.analysis import describe
+from resnet_v2.analysis import unit_output_strides
 from resnet_v2.arg_scopes import resnet_arg_scope
 from resnet_v2.blocks import Block
 from resnet_v2.blocks import conv2d_same
@@ -23,9 +27,12 @@ from resnet_v2.units import bottleneck
 
 __all__ = [
     'Block',
+    'BlockDescription',
+    'ModelDescription',
     'blocks_for_depth',
     'bottleneck',
     'conv2d_same',
+    'describe',
     'get_network_fn',
     'list_models',
     'resnet_arg_scope',
@@ -37,4 +44,5 @@ __all__ = [
     'resnet_v2_block',
     'stack_blocks_dense',
     'subsample',
+    'unit_output_strides',
 ]
