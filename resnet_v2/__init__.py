@@ -21,16 +21,22 @@ from resnet_v2.nets import resnet_v2_152
 from resnet_v2.nets import resnet_v2_200
 from resnet_v2.nets import resnet_v2_50
 from resnet_v2.nets import resnet_v2_block
+from resnet_v2.precision import check_precision_supported
+from resnet_v2.precision import session_config
 from resnet_v2.registry import get_network_fn
 from resnet_v2.registry import list_models
+from resnet_v2.timing import TimingResult
+from resnet_v2.timing import time_tensorflow_run
 from resnet_v2.units import bottleneck
 
 __all__ = [
     'Block',
     'BlockDescription',
     'ModelDescription',
+    'TimingResult',
     'blocks_for_depth',
     'bottleneck',
+    'check_precision_supported',
     'conv2d_same',
     'describe',
     'get_network_fn',
@@ -42,7 +48,9 @@ __all__ = [
     'resnet_v2_200',
     'resnet_v2_50',
     'resnet_v2_block',
+    'session_config',
     'stack_blocks_dense',
     'subsample',
+    'time_tensorflow_run',
     'unit_output_strides',
 ]
