@@ -44,7 +44,9 @@ def _random_crop(image, seed, min_crop_area):
       aspect_ratio_range=(3.0 / 4.0, 4.0 / 3.0),
       area_range=(min_crop_area, 1.0), max_attempts=100,
       use_image_if_no_bounding_boxes=True)
-  return tf.slice(image, begin, size)
+  crop = tf.slice(image, begin, size)
+  crop.set_shape([None, None, image.shape[-1]])
+  return crop
 
 
 def _color_jitter(image, seeds):
