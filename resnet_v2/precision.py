@@ -19,6 +19,7 @@ The ``'bf16'`` precision means the machine's fast 16-bit type:
 """
 
 import numbers
+import os
 
 import tensorflow.compat.v1 as tf
 from tensorflow.core.protobuf import rewriter_config_pb2
@@ -29,6 +30,9 @@ PRECISIONS = ('fp32', 'bf16')
 BF16_CPU_FLAGS = ('avx512_bf16', 'amx_bf16')
 
 _CPUINFO_PATH = '/proc/cpuinfo'
+
+# Without this flag TensorFlow's global JIT level only clusters GPU ops.
+XLA_CPU_JIT_FLAG = '--tf_xla_cpu_global_jit'
 
 
 def _check_precision_name(precision):
@@ -112,6 +116,17 @@ def _check_thread_count(name, value):
                      'one thread per core); got %r.' % (name, value))
 
 
+def _enable_xla_on_cpu():
+  """Add ``XLA_CPU_JIT_FLAG`` to ``TF_XLA_FLAGS`` unless it is there.
+
+  TensorFlow reads ``TF_XLA_FLAGS`` once, when the first session of the
+  process optimises its graph, so this only takes effect before that.
+  """
+  flags = os.environ.get('TF_XLA_FLAGS', '')
+  if XLA_CPU_JIT_FLAG not in flags.split():
+    os.environ['TF_XLA_FLAGS'] = (flags + ' ' + XLA_CPU_JIT_FLAG).strip()
+
+
 def session_config(precision='fp32', xla=False, intra_op_threads=0,
                    inter_op_threads=0):
   """A ``tf.compat.v1.ConfigProto`` that runs a float32 graph as asked.
@@ -120,7 +135,10 @@ def session_config(precision='fp32', xla=False, intra_op_threads=0,
     precision: 'fp32', or 'bf16' to turn on the mixed-precision rewrite
       that fits the hardware (see the module docstring).
     xla: compile the graph with XLA at the global JIT level, which fuses
-      the element-wise ops around each convolution into one kernel.
+      the element-wise ops around each convolution into one kernel. On a
+      CPU this also sets ``TF_XLA_FLAGS=--tf_xla_cpu_global_jit`` in the
+      environment, which TensorFlow honours only if no session of this
+      process has run yet.
     intra_op_threads: threads one op may use (0: one per core).
     inter_op_threads: ops that may run at once (0: TensorFlow's choice).
 
@@ -150,4 +168,6 @@ def session_config(precision='fp32', xla=False, intra_op_threads=0,
   if xla:
     config.graph_options.optimizer_options.global_jit_level = (
         tf.OptimizerOptions.ON_1)
+    if not has_gpu():
+      _enable_xla_on_cpu()
   return config
