@@ -40,9 +40,7 @@ class StopRequest(object):
     self._previous = {}
     return False
 
-  @property
-  def exit_code(self):
-    """The shell's exit code for death by the requested signal (128 + n)."""
-    if self.requested is None:
-      return 0
-    return 128 + int(signal.Signals[self.requested])
+
+def exit_status(signal_name):
+  """The shell's exit status for death by ``signal_name`` (128 + its number)."""
+  return 128 + int(signal.Signals[signal_name])

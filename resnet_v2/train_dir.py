@@ -55,19 +55,14 @@ def _describe(run):
       (', ...' if len(run['class_names']) > 5 else ''))
 
 
-def claim(train_dir, run):
-  """Make ``train_dir`` the home of ``run``, or raise if another run owns it.
+def check_owner(train_dir, run):
+  """Raise if ``train_dir`` belongs to a run other than ``run``; write nothing.
 
-  A folder with a record of the same model and classes is resumed (its
-  record is kept); a folder with another record, or with checkpoints but
-  no record, is refused. A new or empty folder gets ``run`` written.
-
-  Args:
-    train_dir: the folder.
-    run: a JSON-serialisable dict with at least ``OWNERSHIP_KEYS``.
+  A folder with a record of the same model and classes may be resumed; a
+  folder with another record, or with checkpoints but no record, may not.
 
   Returns:
-    The record now in force (the existing one when resuming).
+    The existing record, or None for a new or empty folder.
 
   Raises:
     ValueError: when the folder belongs to a different run.
@@ -85,6 +80,28 @@ def claim(train_dir, run):
         'train_dir %r holds checkpoints without a %s, so which model wrote '
         'them is unknown: pass a new --train_dir (use --checkpoint_path to '
         'start from those checkpoints).' % (train_dir, RUN_FILE))
+  return None
+
+
+def claim(train_dir, run):
+  """Make ``train_dir`` the home of ``run``, or raise if another run owns it.
+
+  The record of a resumed run is kept as it is; a new or empty folder gets
+  ``run`` written (atomically, so a crash never leaves half a record).
+
+  Args:
+    train_dir: the folder.
+    run: a JSON-serialisable dict with at least ``OWNERSHIP_KEYS``.
+
+  Returns:
+    The record now in force (the existing one when resuming).
+
+  Raises:
+    ValueError: when the folder belongs to a different run.
+  """
+  existing = check_owner(train_dir, run)
+  if existing is not None:
+    return existing
   os.makedirs(train_dir, exist_ok=True)
   temporary = run_file(train_dir) + '.tmp'
   with open(temporary, 'w') as f:

@@ -80,6 +80,7 @@ class TrainResult:
     loss: total loss of the last step run, or None if no step ran.
     accuracy: training-batch accuracy of the last step run, or None.
     interrupted: the stop signal's name ('SIGINT', 'SIGTERM') or None.
+    history: ``(step, loss, accuracy)`` of every logged step of this run.
     skipped_images: unreadable files left out of training.
     checkpoint: the prefix of the last checkpoint.
   """
@@ -87,6 +88,7 @@ class TrainResult:
   loss: Optional[float]
   accuracy: Optional[float]
   interrupted: Optional[str]
+  history: Sequence[tuple]
   skipped_images: Sequence[str]
   checkpoint: Optional[str]
 
@@ -259,14 +261,12 @@ def _initial_restore(options, latest):
   checkpoint is then ignored, as in TF-Slim), else the fine-tuning
   checkpoint, checked against the graph now, before any training.
   """
-  if latest:
+  if latest or not options.checkpoint_path:
     return None
-  if options.checkpoint_path:
-    restore, _ = checkpoints.restore_fn(
-        options.checkpoint_path, slim.get_model_variables(),
-        options.checkpoint_exclude_scopes)
-    return restore
-  return None
+  restore, _ = checkpoints.restore_fn(
+      options.checkpoint_path, slim.get_model_variables(),
+      options.checkpoint_exclude_scopes)
+  return restore
 
 
 def _check_finite(loss, step):
@@ -278,11 +278,16 @@ def _check_finite(loss, step):
 
 
 def _loop(session, graph, options, start_step, max_steps, stop, writer):
-  """Run steps until ``max_steps`` or a stop request; returns the last values."""
+  """Run steps until ``max_steps`` or a stop request.
+
+  Returns:
+    ``(step, history)``: the last step and the logged (step, loss,
+    accuracy) triples, the last step always included.
+  """
   report = progress.TrainingProgress(start_step, max_steps,
                                      options.batch_size, options.log_every)
   prefix = os.path.join(options.train_dir, CHECKPOINT_NAME)
-  step, loss, accuracy, saved = start_step, None, None, start_step
+  step, saved, history = start_step, start_step, []
   fetches = [graph.train_op, graph.loss, graph.accuracy]
   while step < max_steps and not stop.requested:
     step += 1  # The train op increments global_step exactly once.
@@ -292,7 +297,10 @@ def _loop(session, graph, options, start_step, max_steps, stop, writer):
     _check_finite(loss, step)
     if log_now:
       writer.add_summary(values[3], step)
-    report.update(step, loss, accuracy, force_log=bool(stop.requested))
+    last = step == max_steps or bool(stop.requested)
+    if log_now or last:
+      history.append((step, loss, accuracy))
+    report.update(step, loss, accuracy, force_log=last)
     if step % options.save_every == 0:
       graph.saver.save(session, prefix, global_step=step)
       saved = step
@@ -301,7 +309,26 @@ def _loop(session, graph, options, start_step, max_steps, stop, writer):
   if stop.requested:
     report.message('%s received: stopped and saved at step %d; run the same '
                    'command again to resume.' % (stop.requested, step))
-  return step, loss, accuracy
+  return step, history
+
+
+def _run_session(graph, options, latest, restore, start_step, max_steps,
+                 stop):
+  """Initialise or restore the variables, then run the loop; returns its values."""
+  config = precision_lib.session_config(options.precision)
+  with tf.Session(config=config) as session:
+    session.run(tf.global_variables_initializer())
+    if latest:
+      graph.saver.restore(session, latest)
+    elif restore:
+      restore(session)
+    writer = tf.summary.FileWriter(options.train_dir,
+                                   None if latest else session.graph)
+    try:
+      return _loop(session, graph, options, start_step, max_steps, stop,
+                   writer)
+    finally:
+      writer.close()
 
 
 def train(options):
@@ -323,8 +350,15 @@ def train(options):
   if skipped:
     logging.warning('skipped %d unreadable image(s): %s', len(skipped),
                     ', '.join(skipped))
+  run = _run_record(options, class_names, image_size)
+  train_dir_lib.check_owner(options.train_dir, run)
   max_steps = steps_for(options, len(folder.paths))
   start_step, latest = _resume_step(options.train_dir)
+  if start_step >= max_steps:
+    logging.info('%s is already at step %d of %d: nothing to train (raise '
+                 '--max_steps or --epochs to continue).', options.train_dir,
+                 start_step, max_steps)
+    return TrainResult(start_step, None, None, None, [], skipped, latest)
   logging.info('%s on %d images of %d classes at %dx%d: steps %d to %d%s',
                options.model, len(folder.paths), len(class_names), image_size,
                image_size, start_step, max_steps,
@@ -332,19 +366,10 @@ def train(options):
   with tf.Graph().as_default():
     graph = _TrainGraph(options, folder, image_size, start_step, max_steps)
     restore = _initial_restore(options, latest)
-    train_dir_lib.claim(options.train_dir,
-                        _run_record(options, class_names, image_size))
-    config = precision_lib.session_config(options.precision)
-    with interrupts.StopRequest() as stop, tf.Session(config=config) as session:
-      session.run(tf.global_variables_initializer())
-      if latest:
-        graph.saver.restore(session, latest)
-      elif restore:
-        restore(session)
-      writer = tf.summary.FileWriter(
-          options.train_dir, session.graph if not latest else None)
-      step, loss, accuracy = _loop(session, graph, options, start_step,
-                                   max_steps, stop, writer)
-      writer.close()
-  return TrainResult(step, loss, accuracy, stop.requested, skipped,
+    train_dir_lib.claim(options.train_dir, run)
+    with interrupts.StopRequest() as stop:
+      step, history = _run_session(graph, options, latest, restore,
+                                   start_step, max_steps, stop)
+  loss, accuracy = history[-1][1:] if history else (None, None)
+  return TrainResult(step, loss, accuracy, stop.requested, history, skipped,
                      train_dir_lib.latest_checkpoint(options.train_dir))

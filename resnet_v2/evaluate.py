@@ -1,0 +1,58 @@
+"""Score a trained model on a folder of images: ``python -m resnet_v2.evaluate``.
+
+  python -m resnet_v2.evaluate --train_dir=runs/photos --data_dir=photos
+
+prints top-1 and top-5 accuracy and a per-class confusion table. By
+default it scores the validation split training held out (or every image
+when training used none); ``--tta`` averages ten crops and flips per image.
+"""
+
+import os
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+from absl import flags  # noqa: E402
+
+from resnet_v2 import command_line  # noqa: E402
+from resnet_v2 import evaluation  # noqa: E402
+from resnet_v2 import image_folder  # noqa: E402
+from resnet_v2 import precision  # noqa: E402
+from resnet_v2 import train_dir  # noqa: E402
+
+flags.DEFINE_string('train_dir', None, 'Folder a training run wrote.')
+flags.DEFINE_string('data_dir', None,
+                    'Image folder with the same class subfolders.')
+flags.DEFINE_enum('subset', 'auto', ('auto',) + image_folder.SUBSETS,
+                  'auto: the validation split if training made one, else all.')
+flags.DEFINE_string('checkpoint_path', None,
+                    'Checkpoint prefix; default: the newest in train_dir.')
+flags.DEFINE_boolean('tta', False,
+                     'Average over centre/corner crops and their flips.')
+flags.DEFINE_integer('batch_size', 32, 'Images per batch.')
+flags.DEFINE_boolean('strict', False,
+                     'Fail on an unreadable image instead of skipping it.')
+flags.DEFINE_enum('precision', 'fp32', precision.PRECISIONS,
+                  'fp32, or bf16 mixed precision where the hardware has it.')
+flags.mark_flags_as_required(['train_dir', 'data_dir'])
+
+FLAGS = flags.FLAGS
+
+
+def main():
+  """Evaluate and print the report."""
+  subset = FLAGS.subset
+  if subset == 'auto':
+    run = train_dir.require_run(FLAGS.train_dir)
+    subset = 'validation' if run['validation_split'] else 'all'
+  result = evaluation.evaluate(
+      FLAGS.train_dir, FLAGS.data_dir, subset=subset,
+      checkpoint_path=FLAGS.checkpoint_path, tta=FLAGS.tta,
+      batch_size=FLAGS.batch_size, strict=FLAGS.strict,
+      precision=FLAGS.precision)
+  print('subset: %s%s' % (subset, ' (10-crop TTA)' if FLAGS.tta else ''))
+  print(evaluation.report(result))
+  return 0
+
+
+if __name__ == '__main__':
+  command_line.run(main)

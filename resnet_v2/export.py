@@ -1,0 +1,42 @@
+"""Export a trained model as a SavedModel: ``python -m resnet_v2.export``.
+
+  python -m resnet_v2.export --train_dir=runs/photos --export_dir=models/photos
+
+The result runs anywhere TensorFlow 2 does, without this package::
+
+  model = tf.saved_model.load('models/photos')
+  out = model.signatures['serving_default'](images=uint8_batch)
+  out['probabilities'], out['classes'], out['class_names']
+"""
+
+import os
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+from absl import flags  # noqa: E402
+
+from resnet_v2 import command_line  # noqa: E402
+from resnet_v2 import serving  # noqa: E402
+
+flags.DEFINE_string('train_dir', None, 'Folder a training run wrote.')
+flags.DEFINE_string('export_dir', None,
+                    'New (or empty) folder for the SavedModel.')
+flags.DEFINE_string('checkpoint_path', None,
+                    'Checkpoint prefix; default: the newest in train_dir.')
+flags.mark_flags_as_required(['train_dir', 'export_dir'])
+
+FLAGS = flags.FLAGS
+
+
+def main():
+  """Export and say what was written."""
+  checkpoint = serving.export_saved_model(FLAGS.train_dir, FLAGS.export_dir,
+                                          FLAGS.checkpoint_path)
+  print('exported %s to %s (signatures: %s, %s)'
+        % (checkpoint, FLAGS.export_dir, serving.DEFAULT_SIGNATURE,
+           serving.FLOAT_SIGNATURE))
+  return 0
+
+
+if __name__ == '__main__':
+  command_line.run(main)
