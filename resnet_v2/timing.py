@@ -68,6 +68,22 @@ def mean_and_sd(durations):
   return mean, math.sqrt(max(variance, 0.0))
 
 
+def _timed_run(session, target, feed_dict):
+  """Seconds one ``session.run(target)`` takes."""
+  start = time.perf_counter()
+  session.run(target, feed_dict=feed_dict)
+  return time.perf_counter() - start
+
+
+def _summarise(info_string, durations, stream):
+  """Print the classic summary line; return the ``TimingResult``."""
+  mean, sd = mean_and_sd(durations)
+  print('%s: %s across %d steps, %.3f +/- %.3f sec / batch'
+        % (_now(), info_string, len(durations), mean, sd),
+        file=stream, flush=True)
+  return TimingResult(info_string, mean, sd, tuple(durations))
+
+
 def time_tensorflow_run(session, target, info_string, num_batches=100,
                         num_burn_in=10, feed_dict=None, stream=None):
   """Run ``target`` repeatedly, print the classic timing lines, return them.
@@ -97,14 +113,53 @@ def time_tensorflow_run(session, target, info_string, num_batches=100,
     session.run(target, feed_dict=feed_dict)
   durations = []
   for step in range(num_batches):
-    start = time.perf_counter()
-    session.run(target, feed_dict=feed_dict)
-    durations.append(time.perf_counter() - start)
+    durations.append(_timed_run(session, target, feed_dict))
     if step % PROGRESS_EVERY == 0:
       print('%s: step %d, duration = %.3f' % (_now(), step, durations[-1]),
             file=stream, flush=True)
-  mean, sd = mean_and_sd(durations)
-  print('%s: %s across %d steps, %.3f +/- %.3f sec / batch'
-        % (_now(), info_string, num_batches, mean, sd),
-        file=stream, flush=True)
-  return TimingResult(info_string, mean, sd, tuple(durations))
+  return _summarise(info_string, durations, stream)
+
+
+def time_interleaved(session, targets, num_batches=100, num_burn_in=10,
+                     feed_dict=None, stream=None):
+  """Time several targets step by step in turn, so drift hits all alike.
+
+  On a shared or thermally throttled machine, speed changes over seconds.
+  Timing one net after another would charge that change to whichever ran
+  last; running one step of each in turn spreads it evenly. The order
+  rotates every step so that no target always follows the same one.
+
+  Args:
+    session: a ``tf.compat.v1.Session`` whose variables are initialised.
+    targets: a dict from an info string (a name) to a ``session.run``
+      target; the dict's order is the order of the summary lines.
+    num_batches, num_burn_in, feed_dict, stream: as in
+      ``time_tensorflow_run``, applied to every target.
+
+  Returns:
+    A dict from each name to its ``TimingResult``. Every 10th step prints
+    one line with each target's duration, and each target ends with the
+    classic summary line.
+
+  Raises:
+    ValueError: if num_batches < 1, num_burn_in < 0 or targets is empty.
+  """
+  _check_count('num_batches', num_batches, 1)
+  _check_count('num_burn_in', num_burn_in, 0)
+  if not targets:
+    raise ValueError('targets must name at least one target to time.')
+  stream = sys.stdout if stream is None else stream
+  names = list(targets)
+  for _ in range(num_burn_in):
+    for name in names:
+      session.run(targets[name], feed_dict=feed_dict)
+  durations = {name: [] for name in names}
+  for step in range(num_batches):
+    shift = step % len(names)
+    for name in names[shift:] + names[:shift]:
+      durations[name].append(_timed_run(session, targets[name], feed_dict))
+    if step % PROGRESS_EVERY == 0:
+      print('%s: step %d, duration = %s' % (_now(), step, ', '.join(
+          '%s %.3f' % (name, durations[name][-1]) for name in names)),
+            file=stream, flush=True)
+  return {name: _summarise(name, durations[name], stream) for name in names}

@@ -1,0 +1,134 @@
+r"""Time ResNet v2 forward and forward-backward passes on this machine.
+
+The default run times resnet_v2_50 forward in fp32 at batch 32, 224x224,
+and reports seconds per batch, images/sec and the fraction of the machine's
+matmul peak it reaches (about a minute on a 2-core CPU):
+
+  python benchmarks/time_resnet_v2.py
+
+The classic protocol of TensorFlow's original benchmarks:
+
+  python benchmarks/time_resnet_v2.py --model=resnet_v2_152 \
+      --num_batches=100 --num_burn_in=10
+
+Side by side with TF-Slim's reference and Keras' ResNet50V2, in bf16 too:
+
+  python benchmarks/time_resnet_v2.py --compare --precision=fp32,bf16
+"""
+
+import os
+import sys
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+from absl import app  # noqa: E402
+from absl import flags  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from resnet_v2 import benchmark  # noqa: E402
+from resnet_v2 import benchmark_report  # noqa: E402
+
+PROGRAM = 'time_resnet_v2'
+
+flags.DEFINE_string('model', 'resnet_v2_50',
+                    'The model to time: any name in resnet_v2.list_models().')
+flags.DEFINE_list('depths', [],
+                  'Comma list of models to sweep instead of --model, e.g. '
+                  'resnet_v2_50,resnet_v2_101,resnet_v2_152.')
+flags.DEFINE_integer('batch_size', 32, 'Images per batch.')
+flags.DEFINE_integer('image_size', 224, 'Height and width of the images.')
+flags.DEFINE_integer('num_batches', 20, 'Timed steps per run.')
+flags.DEFINE_integer('num_burn_in', 3,
+                     'Untimed steps before them (graph optimisation, '
+                     'allocation and warm caches).')
+flags.DEFINE_string('mode', 'forward',
+                    'forward (logits, inference batch norm), '
+                    'forward_backward (gradients of an L2 loss on the '
+                    'logits and batch-norm updates) or both.')
+flags.DEFINE_list('precision', ['fp32'],
+                  'fp32, bf16 (bfloat16 mixed precision on CPUs with '
+                  'AVX512-BF16/AMX, float16 on GPUs) or fp32,bf16 for both.')
+flags.DEFINE_bool('xla', False, 'Compile the graph with XLA.')
+flags.DEFINE_integer('intra_op_threads', 0,
+                     'Threads per op; 0 lets TensorFlow use every core.')
+flags.DEFINE_integer('inter_op_threads', 0,
+                     'Ops run at once; 0 lets TensorFlow decide.')
+flags.DEFINE_bool('compare', False,
+                  "Also time TF-Slim's reference and Keras' net of the same "
+                  'depth on the same input, interleaved with this one.')
+flags.DEFINE_string('json_out', None,
+                    'Write the results as JSON to this path: one object for '
+                    'one run, {"runs": [...]} for several.')
+flags.DEFINE_string('plot_out', None,
+                    'Write a PNG bar chart of images/sec by model and '
+                    'precision to this path (needs matplotlib).')
+
+FLAGS = flags.FLAGS
+
+
+def _fail(message):
+  """Print one error line to stderr and exit with status 2."""
+  print('%s: error: %s' % (PROGRAM, message), file=sys.stderr)
+  sys.exit(2)
+
+
+def parse_flags(argv):
+  """absl's parser, but a bad flag is one line on stderr, not a usage dump."""
+  try:
+    return FLAGS(argv)
+  except flags.Error as error:
+    _fail(error)
+
+
+def _modes(mode):
+  """The modes ``--mode`` names; ValueError for anything else."""
+  if mode == 'both':
+    return list(benchmark.MODES)
+  if mode in benchmark.MODES:
+    return [mode]
+  raise ValueError('--mode must be forward, forward_backward or both; got %r.'
+                   % mode)
+
+
+def specs_from_flags():
+  """The ``BenchmarkSpec`` list the flags ask for, checked up front."""
+  specs = benchmark.sweep_specs(
+      FLAGS.depths or [FLAGS.model], _modes(FLAGS.mode), FLAGS.precision,
+      batch_size=FLAGS.batch_size, image_size=FLAGS.image_size,
+      xla=FLAGS.xla, num_batches=FLAGS.num_batches,
+      num_burn_in=FLAGS.num_burn_in, intra_op_threads=FLAGS.intra_op_threads,
+      inter_op_threads=FLAGS.inter_op_threads, compare=FLAGS.compare)
+  for spec in specs:
+    benchmark.check_spec(spec)
+  if FLAGS.json_out:
+    benchmark_report.check_writable(FLAGS.json_out, '--json_out')
+  if FLAGS.plot_out:
+    benchmark_report.check_writable(FLAGS.plot_out, '--plot_out')
+    benchmark_report.check_plotting_available()
+  return specs
+
+
+def main(argv):
+  """Run the benchmark the flags describe; print, and save what was asked."""
+  if len(argv) > 1:
+    _fail('unexpected arguments %s; every option is a --flag.'
+          % ' '.join(argv[1:]))
+  tf.get_logger().setLevel('ERROR')
+  try:
+    specs = specs_from_flags()
+  except ValueError as error:
+    _fail(error)
+  results = benchmark.run_sweep(specs)
+  print()
+  print(benchmark_report.sweep_table(results))
+  if FLAGS.json_out:
+    benchmark_report.write_json(results, FLAGS.json_out)
+    print('Wrote %s' % FLAGS.json_out)
+  if FLAGS.plot_out:
+    benchmark_report.plot_images_per_sec(results, FLAGS.plot_out)
+    print('Wrote %s' % FLAGS.plot_out)
+  return results
+
+
+if __name__ == '__main__':
+  app.run(main, flags_parser=parse_flags)
