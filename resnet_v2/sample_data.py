@@ -18,15 +18,16 @@ from resnet_v2 import training
 
 _DIGIT_GREY_LEVELS = 16
 
-# Trains resnet_v2_18 to about 98% test accuracy in about two minutes on two
+# Trains resnet_v2_18 to about 98% test accuracy in about 90 seconds on two
 # CPU cores. The digits are upsampled to 32x32, the smallest input a
 # stride-32 net accepts; crops keep at least 70% of the image (small shifts
 # and zooms) and there are no flips, since a mirrored digit is another
-# symbol or none; 1000 steps also let the batch-norm moving averages
-# (decay 0.997) forget their initial values.
+# symbol or none; a batch-norm decay of 0.99 lets the moving averages
+# forget their initial values within the run.
 DIGITS_RECIPE = dict(model='resnet_v2_18', image_size=32, batch_size=32,
-                     max_steps=1000, learning_rate=0.05, warmup_steps=50,
-                     weight_decay=5e-4, min_crop_area=0.7, flip=False,
+                     max_steps=600, learning_rate=0.05, warmup_steps=50,
+                     weight_decay=5e-4, batch_norm_decay=0.99,
+                     min_crop_area=0.7, flip=False,
                      central_fraction=1.0, save_every=10 ** 9, log_every=100)
 
 

@@ -43,6 +43,9 @@ flags.DEFINE_enum('lr_schedule', 'cosine', training.LR_SCHEDULES,
 flags.DEFINE_integer('warmup_steps', 0, 'Linear learning-rate warm-up steps.')
 flags.DEFINE_float('momentum', 0.9, 'Momentum of SGD.')
 flags.DEFINE_float('weight_decay', 1e-4, 'L2 penalty on the conv weights.')
+flags.DEFINE_float('batch_norm_decay', 0.997,
+                   'Decay of the batch-norm moving averages; use about 0.9 '
+                   'for runs of a few hundred steps.')
 flags.DEFINE_float('validation_split', 0.0,
                    'Fraction of every class held out for validation.')
 flags.DEFINE_integer('seed', 0, 'Fixes the split, data order and crops.')

@@ -55,6 +55,7 @@ class TrainOptions:
   warmup_steps: int = 0
   momentum: float = 0.9
   weight_decay: float = 1e-4
+  batch_norm_decay: float = 0.997
   validation_split: float = 0.0
   seed: int = 0
   precision: str = 'fp32'
@@ -122,6 +123,10 @@ def check_options(options):
   if not 0 < options.min_crop_area <= 1:
     raise ValueError('min_crop_area must be in (0, 1] (1 disables random '
                      'crops); got %r.' % (options.min_crop_area,))
+  if not 0 <= options.batch_norm_decay < 1:
+    raise ValueError('batch_norm_decay must be in [0, 1), e.g. 0.997 for '
+                     'long runs or 0.9 for a few hundred steps; got %r.'
+                     % (options.batch_norm_decay,))
   if not 0 < options.central_fraction <= 1:
     raise ValueError('central_fraction must be in (0, 1]; got %r.'
                      % (options.central_fraction,))
@@ -221,7 +226,8 @@ class _TrainGraph(object):
     images, labels = tf.data.make_one_shot_iterator(dataset).get_next()
     network_fn = registry.get_network_fn(
         options.model, num_classes=folder.num_classes,
-        weight_decay=options.weight_decay, is_training=True)
+        weight_decay=options.weight_decay,
+        batch_norm_decay=options.batch_norm_decay, is_training=True)
     logits, _ = network_fn(images)
     self.cross_entropy = tf.losses.sparse_softmax_cross_entropy(labels, logits)
     self.loss = tf.add(self.cross_entropy, tf.losses.get_regularization_loss(),
