@@ -14,38 +14,59 @@ from resnet_v2.blocks import Block
 from resnet_v2.blocks import conv2d_same
 from resnet_v2.blocks import stack_blocks_dense
 from resnet_v2.blocks import subsample
-from resnet_v2.nets import blocks_for_depth
+from resnet_v2.depths import blocks_for_depth
+from resnet_v2.depths import resnet_v1_block
+from resnet_v2.depths import resnet_v2_block
+from resnet_v2.depths import units_per_block
+from resnet_v2.nets import resnet_v1
+from resnet_v2.nets import resnet_v1_101
+from resnet_v2.nets import resnet_v1_152
+from resnet_v2.nets import resnet_v1_200
+from resnet_v2.nets import resnet_v1_50
 from resnet_v2.nets import resnet_v2
 from resnet_v2.nets import resnet_v2_101
 from resnet_v2.nets import resnet_v2_152
+from resnet_v2.nets import resnet_v2_18
 from resnet_v2.nets import resnet_v2_200
+from resnet_v2.nets import resnet_v2_34
 from resnet_v2.nets import resnet_v2_50
-from resnet_v2.nets import resnet_v2_block
 from resnet_v2.precision import check_precision_supported
 from resnet_v2.precision import session_config
 from resnet_v2.registry import get_network_fn
 from resnet_v2.registry import list_models
 from resnet_v2.timing import TimingResult
 from resnet_v2.timing import time_tensorflow_run
+from resnet_v2.units import basic
 from resnet_v2.units import bottleneck
+from resnet_v2.units import bottleneck_v1
 
 __all__ = [
     'Block',
     'BlockDescription',
     'ModelDescription',
     'TimingResult',
+    'basic',
     'blocks_for_depth',
     'bottleneck',
+    'bottleneck_v1',
     'check_precision_supported',
     'conv2d_same',
     'describe',
     'get_network_fn',
     'list_models',
     'resnet_arg_scope',
+    'resnet_v1',
+    'resnet_v1_101',
+    'resnet_v1_152',
+    'resnet_v1_200',
+    'resnet_v1_50',
+    'resnet_v1_block',
     'resnet_v2',
     'resnet_v2_101',
     'resnet_v2_152',
+    'resnet_v2_18',
     'resnet_v2_200',
+    'resnet_v2_34',
     'resnet_v2_50',
     'resnet_v2_block',
     'session_config',
@@ -53,4 +74,5 @@ __all__ = [
     'subsample',
     'time_tensorflow_run',
     'unit_output_strides',
+    'units_per_block',
 ]

@@ -15,8 +15,8 @@ shortcut, the logits) has a bias.
 
 import collections
 import math
-import numbers
 
+from resnet_v2 import _checks
 from resnet_v2 import blocks as blocks_lib
 from resnet_v2 import registry
 from resnet_v2 import units
@@ -110,8 +110,29 @@ def _preact_bottleneck_layers(depth_in, depth, depth_bottleneck, stride):
   ] + _shortcut_layers(depth_in, depth, stride, normalized=False)
 
 
+def _preact_basic_layers(depth_in, depth, stride):
+  """The layers of ``units.basic``: shared BN, 3x3, 3x3/stride."""
+  return [
+      _BatchNorm(depth_in),
+      _Conv(3, depth_in, depth, 1, True),
+      _Conv(3, depth, depth, stride, False),
+  ] + _shortcut_layers(depth_in, depth, stride, normalized=False)
+
+
+def _postact_bottleneck_layers(depth_in, depth, depth_bottleneck, stride):
+  """The layers of ``units.bottleneck_v1``: 1x1, 3x3/stride, 1x1, all BN."""
+  return [
+      _Conv(1, depth_in, depth_bottleneck, 1, True),
+      _Conv(3, depth_bottleneck, depth_bottleneck, stride, True),
+      _Conv(1, depth_bottleneck, depth, stride, True),
+  ] + _shortcut_layers(depth_in, depth, stride, normalized=True)
+
+
 _UNIT_PLANS = {
     units.bottleneck: _UnitPlan(_preact_bottleneck_layers, pre_activation=True),
+    units.basic: _UnitPlan(_preact_basic_layers, pre_activation=True),
+    units.bottleneck_v1: _UnitPlan(_postact_bottleneck_layers,
+                                   pre_activation=False),
 }
 
 
@@ -178,14 +199,9 @@ def _resolve(name_or_blocks):
       'got %r.' % (name_or_blocks,))
 
 
-def _is_int(value):
-  """True for an integer that is not a bool."""
-  return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
 def _is_positive_int(value):
   """True for a positive integer that is not a bool."""
-  return _is_int(value) and value > 0
+  return _checks.is_int(value) and value > 0
 
 
 def _image_height_width(image_size):
@@ -198,14 +214,6 @@ def _image_height_width(image_size):
   raise ValueError('image_size must be a positive int or a (height, width) '
                    'pair of positive ints, e.g. 224 or (480, 640); got %r.'
                    % (image_size,))
-
-
-def _check_num_classes(num_classes):
-  """Raise unless num_classes is None, 0 or a positive int."""
-  if num_classes is None or (_is_int(num_classes) and num_classes >= 0):
-    return
-  raise ValueError('num_classes must be a positive int, or None/0 for no '
-                   'logits layer; got %r.' % (num_classes,))
 
 
 def _root_layers(pre_activation):
@@ -280,7 +288,7 @@ def describe(name_or_blocks, image_size=224, num_classes=1000):
   """
   name, blocks = _resolve(name_or_blocks)
   height, width = _image_height_width(image_size)
-  _check_num_classes(num_classes)
+  _checks.check_num_classes(num_classes)
   pre_activation = _is_pre_activation(blocks)
   costs = [_total_cost(_root_layers(pre_activation), height, width)]
   block_outputs = collections.OrderedDict()

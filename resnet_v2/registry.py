@@ -11,6 +11,7 @@ import functools
 import tf_slim as slim
 
 from resnet_v2 import arg_scopes
+from resnet_v2 import depths
 from resnet_v2 import nets
 
 ModelSpec = collections.namedtuple(
@@ -73,6 +74,25 @@ def get_network_fn(name, num_classes=None, weight_decay=0.0,
   return network_fn
 
 
-for _depth in sorted(nets.BOTTLENECK_UNITS):
-  register('resnet_v2_%d' % _depth,
-           functools.partial(nets.blocks_for_depth, _depth))
+def _register_published_models():
+  """Register the published depths of v2 and v1, and a wide variant.
+
+  Names follow TF-Slim (``resnet_v2_50``, ``resnet_v1_50``, ...), so the
+  variable scope ``get_network_fn`` uses matches the released checkpoints.
+  ``resnet_v2_50_w2`` is ResNet-v2-50 with every block twice as wide.
+  """
+  for unit, table in (('basic', depths.BASIC_UNITS),
+                      ('bottleneck', depths.BOTTLENECK_UNITS)):
+    for depth in sorted(table):
+      register('resnet_v2_%d' % depth,
+               functools.partial(depths.blocks_for_depth, depth, unit))
+  register('resnet_v2_50_w2',
+           functools.partial(depths.blocks_for_depth, 50, 'bottleneck', 2.0))
+  for depth in sorted(depths.BOTTLENECK_UNITS):
+    register('resnet_v1_%d' % depth,
+             functools.partial(depths.blocks_for_depth, depth,
+                               'bottleneck_v1'),
+             network=nets.resnet_v1)
+
+
+_register_published_models()
