@@ -37,19 +37,15 @@ class TrainingProgress(object):
     self.show_bar = bool(getattr(self.stream, 'isatty', lambda: False)())
     self._window_start = (start_step, clock())
 
-  def rate(self, step):
-    """(steps/sec, images/sec) since the last log line."""
-    first_step, start_time = self._window_start
-    elapsed = max(self.clock() - start_time, 1e-9)
-    steps_per_sec = (step - first_step) / elapsed
-    return steps_per_sec, steps_per_sec * self.batch_size
-
   def log_line(self, step, loss, accuracy):
     """The log line for ``step`` (and start a new throughput window)."""
-    steps_per_sec, images_per_sec = self.rate(step)
+    first_step, start_time = self._window_start
+    now = self.clock()
+    steps_per_sec = (step - first_step) / max(now - start_time, 1e-9)
+    images_per_sec = steps_per_sec * self.batch_size
     eta = ((self.max_steps - step) / steps_per_sec if steps_per_sec > 0
            else float('inf'))
-    self._window_start = (step, self.clock())
+    self._window_start = (step, now)
     return ('step %d/%d  loss %.4f  accuracy %.3f  images/sec %.1f  ETA %s'
             % (step, self.max_steps, loss, accuracy, images_per_sec,
                format_duration(eta) if eta != float('inf') else '?'))

@@ -213,8 +213,14 @@ def _resume_step(train_dir):
   return int(tf.train.load_variable(latest, 'global_step')), latest
 
 
-class _TrainGraph(object):
-  """The tensors and ops of one training graph."""
+class TrainGraph(object):
+  """The tensors and ops of one training step, built in the default graph.
+
+  Attributes:
+    global_step, loss (cross-entropy plus weight penalties),
+    cross_entropy, accuracy (of the batch), learning_rate, train_op (one
+    momentum-SGD step that first runs the UPDATE_OPS), summaries, saver.
+  """
 
   def __init__(self, options, folder, image_size, start_step, max_steps):
     tf.set_random_seed(options.seed)
@@ -370,7 +376,7 @@ def train(options):
                image_size, start_step, max_steps,
                ' (resumed from %s)' % latest if latest else '')
   with tf.Graph().as_default():
-    graph = _TrainGraph(options, folder, image_size, start_step, max_steps)
+    graph = TrainGraph(options, folder, image_size, start_step, max_steps)
     restore = _initial_restore(options, latest)
     train_dir_lib.claim(options.train_dir, run)
     with interrupts.StopRequest() as stop:
