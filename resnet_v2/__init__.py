@@ -18,6 +18,8 @@ from resnet_v2.depths import blocks_for_depth
 from resnet_v2.depths import resnet_v1_block
 from resnet_v2.depths import resnet_v2_block
 from resnet_v2.depths import units_per_block
+from resnet_v2.features import backbone
+from resnet_v2.features import feature_units
 from resnet_v2.nets import resnet_v1
 from resnet_v2.nets import resnet_v1_101
 from resnet_v2.nets import resnet_v1_152
@@ -45,6 +47,7 @@ __all__ = [
     'BlockDescription',
     'ModelDescription',
     'TimingResult',
+    'backbone',
     'basic',
     'blocks_for_depth',
     'bottleneck',
@@ -52,6 +55,7 @@ __all__ = [
     'check_precision_supported',
     'conv2d_same',
     'describe',
+    'feature_units',
     'get_network_fn',
     'list_models',
     'resnet_arg_scope',
