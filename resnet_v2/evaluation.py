@@ -26,12 +26,13 @@ FULL_MATRIX_MAX_CLASSES = 20
 
 EvalResult = collections.namedtuple(
     'EvalResult', ['class_names', 'num_images', 'top1', 'top_k', 'k',
-                   'confusion', 'skipped_images'])
+                   'confusion', 'probabilities', 'labels', 'skipped_images'])
 EvalResult.__doc__ = """The scores of one evaluation.
 
 ``top1`` and ``top_k`` are fractions of ``num_images``; ``k`` is
 min(5, number of classes). ``confusion[i, j]`` counts images of class
-``i`` predicted as class ``j``.
+``i`` predicted as class ``j``. ``probabilities`` ([images, classes]) and
+``labels`` are kept, in file order, for further analysis.
 """
 
 
@@ -54,7 +55,8 @@ def summarize(probabilities, labels, class_names, skipped_images=()):
   np.add.at(confusion, (labels, predictions), 1)
   return EvalResult(list(class_names), len(labels),
                     float(np.mean(predictions == labels)),
-                    float(np.mean(top_k)), k, confusion, list(skipped_images))
+                    float(np.mean(top_k)), k, confusion, probabilities,
+                    labels, list(skipped_images))
 
 
 def _most_confused(row, label, class_names):

@@ -14,23 +14,11 @@ from resnet_v2 import checkpoints
 from resnet_v2 import image_folder
 from resnet_v2 import interrupts
 from resnet_v2 import progress
-from resnet_v2 import sample_data
 from resnet_v2 import training
 
-MODEL = 'resnet_v2_18'
-
-
-def write_grey_classes(root, levels, per_class=4, size=8, seed=0):
-  """Class ``i`` holds noisy flat images of grey level ``levels[i]``."""
-  rng = np.random.RandomState(seed)
-  for label, level in enumerate(levels):
-    class_dir = os.path.join(root, 'class_%d' % label)
-    os.makedirs(class_dir)
-    for j in range(per_class):
-      image = np.clip(level + rng.randint(-20, 21, (size, size)), 0, 255)
-      with open(os.path.join(class_dir, '%d.png' % j), 'wb') as f:
-        f.write(sample_data.encode_grey_png(image.astype(np.uint8)))
-  return root
+from image_sets import MODEL
+from image_sets import small_options as options
+from image_sets import write_grey_classes
 
 
 @pytest.fixture(scope='module')
@@ -38,15 +26,6 @@ def images(tmp_path_factory):
   """Three classes of four 8x8 grey images."""
   return write_grey_classes(str(tmp_path_factory.mktemp('images')),
                             [30, 130, 230])
-
-
-def options(data_dir, train_dir, **overrides):
-  """Small, fast TrainOptions for the tests."""
-  settings = dict(model=MODEL, image_size=32, batch_size=4, max_steps=6,
-                  learning_rate=0.01, log_every=1, save_every=100, seed=7)
-  settings.update(overrides)
-  return training.TrainOptions(data_dir=data_dir, train_dir=train_dir,
-                               **settings)
 
 
 @pytest.fixture(scope='module')
