@@ -21,7 +21,6 @@ import sys
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
-from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
@@ -29,41 +28,60 @@ from resnet_v2 import benchmark  # noqa: E402
 from resnet_v2 import benchmark_report  # noqa: E402
 
 PROGRAM = 'time_resnet_v2'
+HELP_FLAGS = ('-h', '--help', '--helpshort', '--helpfull', '-?')
 
-flags.DEFINE_string('model', 'resnet_v2_50',
-                    'The model to time: any name in resnet_v2.list_models().')
-flags.DEFINE_list('depths', [],
-                  'Comma list of models to sweep instead of --model, e.g. '
-                  'resnet_v2_50,resnet_v2_101,resnet_v2_152.')
-flags.DEFINE_integer('batch_size', 32, 'Images per batch.')
-flags.DEFINE_integer('image_size', 224, 'Height and width of the images.')
-flags.DEFINE_integer('num_batches', 20, 'Timed steps per run.')
-flags.DEFINE_integer('num_burn_in', 3,
-                     'Untimed steps before them (graph optimisation, '
-                     'allocation and warm caches).')
-flags.DEFINE_string('mode', 'forward',
-                    'forward (logits, inference batch norm), '
-                    'forward_backward (gradients of an L2 loss on the '
-                    'logits and batch-norm updates) or both.')
-flags.DEFINE_list('precision', ['fp32'],
-                  'fp32, bf16 (bfloat16 mixed precision on CPUs with '
-                  'AVX512-BF16/AMX, float16 on GPUs) or fp32,bf16 for both.')
-flags.DEFINE_bool('xla', False, 'Compile the graph with XLA.')
+# The flags live in their own FlagValues, not absl's global one, so that
+# this module can be imported next to other command-line modules (as the
+# tests do) even where they define flags of the same names.
+FLAGS = flags.FlagValues()
+
+flags.DEFINE_string(
+    'model', 'resnet_v2_50',
+    'The model to time: any name in resnet_v2.list_models().',
+    flag_values=FLAGS)
+flags.DEFINE_list(
+    'depths', [],
+    'Comma list of models to sweep instead of --model, e.g. '
+    'resnet_v2_50,resnet_v2_101,resnet_v2_152.', flag_values=FLAGS)
+flags.DEFINE_integer('batch_size', 32, 'Images per batch.',
+                     flag_values=FLAGS)
+flags.DEFINE_integer('image_size', 224, 'Height and width of the images.',
+                     flag_values=FLAGS)
+flags.DEFINE_integer('num_batches', 20, 'Timed steps per run.',
+                     flag_values=FLAGS)
+flags.DEFINE_integer(
+    'num_burn_in', 3,
+    'Untimed steps before them (graph optimisation, allocation and warm '
+    'caches).', flag_values=FLAGS)
+flags.DEFINE_string(
+    'mode', 'forward',
+    'forward (logits, inference batch norm), forward_backward (gradients of '
+    'an L2 loss on the logits and batch-norm updates) or both.',
+    flag_values=FLAGS)
+flags.DEFINE_list(
+    'precision', ['fp32'],
+    'fp32, bf16 (bfloat16 mixed precision on CPUs with AVX512-BF16/AMX, '
+    'float16 on GPUs) or fp32,bf16 for both.', flag_values=FLAGS)
+flags.DEFINE_bool('xla', False, 'Compile the graph with XLA.',
+                  flag_values=FLAGS)
 flags.DEFINE_integer('intra_op_threads', 0,
-                     'Threads per op; 0 lets TensorFlow use every core.')
+                     'Threads per op; 0 lets TensorFlow use every core.',
+                     flag_values=FLAGS)
 flags.DEFINE_integer('inter_op_threads', 0,
-                     'Ops run at once; 0 lets TensorFlow decide.')
-flags.DEFINE_bool('compare', False,
-                  "Also time TF-Slim's reference and Keras' net of the same "
-                  'depth on the same input, interleaved with this one.')
-flags.DEFINE_string('json_out', None,
-                    'Write the results as JSON to this path: one object for '
-                    'one run, {"runs": [...]} for several.')
-flags.DEFINE_string('plot_out', None,
-                    'Write a PNG bar chart of images/sec by model and '
-                    'precision to this path (needs matplotlib).')
-
-FLAGS = flags.FLAGS
+                     'Ops run at once; 0 lets TensorFlow decide.',
+                     flag_values=FLAGS)
+flags.DEFINE_bool(
+    'compare', False,
+    "Also time TF-Slim's reference and Keras' net of the same depth on the "
+    'same input, interleaved with this one.', flag_values=FLAGS)
+flags.DEFINE_string(
+    'json_out', None,
+    'Write the results as JSON to this path: one object for one run, '
+    '{"runs": [...]} for several.', flag_values=FLAGS)
+flags.DEFINE_string(
+    'plot_out', None,
+    'Write a PNG bar chart of images/sec by model and precision to this '
+    'path (needs matplotlib).', flag_values=FLAGS)
 
 
 def _fail(message):
@@ -73,7 +91,11 @@ def _fail(message):
 
 
 def parse_flags(argv):
-  """absl's parser, but a bad flag is one line on stderr, not a usage dump."""
+  """Parse ``argv`` into ``FLAGS``; help on request, one line on a bad flag."""
+  if any(argument in HELP_FLAGS for argument in argv[1:]):
+    print(__doc__)
+    print(FLAGS.get_help())
+    sys.exit(0)
   try:
     return FLAGS(argv)
   except flags.Error as error:
@@ -131,4 +153,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main, flags_parser=parse_flags)
+  main(parse_flags(sys.argv))
