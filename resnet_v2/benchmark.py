@@ -178,10 +178,10 @@ def _say(stream, message):
 
 def measure_peak(spec, stream=None):
   """The ``matmul_peak.PeakResult`` for the spec's precision and threads."""
+  size, num_runs = matmul_peak.DEFAULT_SIZE, matmul_peak.DEFAULT_NUM_RUNS
   _say(stream, 'Measuring the %s matmul peak (%dx%d, %d runs)...' % (
-      spec.precision, matmul_peak.DEFAULT_SIZE, matmul_peak.DEFAULT_SIZE,
-      matmul_peak.DEFAULT_NUM_RUNS))
-  peak = matmul_peak.measure_matmul_peak(spec.precision,
+      spec.precision, size, size, num_runs))
+  peak = matmul_peak.measure_matmul_peak(spec.precision, size, num_runs,
                                          config=spec.session_config())
   _say(stream, 'Peak: %.1f GFLOP/s in %s.' % (peak.gflops, peak.dtype))
   return peak
