@@ -57,14 +57,20 @@ class TrainingProgress(object):
                                step, self.max_steps)
 
   def update(self, step, loss, accuracy, force_log=False):
-    """Report ``step``: a log line every ``log_every`` steps, else the bar."""
-    if force_log or step % self.log_every == 0 or step == self.max_steps:
-      line = self.log_line(step, loss, accuracy)
-      prefix = '\r' + ' ' * (_BAR_WIDTH + 25) + '\r' if self.show_bar else ''
-      self.stream.write(prefix + line + '\n')
+    """Report ``step``: a log line every ``log_every`` steps, else the bar.
+
+    Returns:
+      True if a log line was written (every ``log_every`` steps, at the
+      last step, or when ``force_log``).
+    """
+    logged = (force_log or step % self.log_every == 0 or
+              step == self.max_steps)
+    if logged:
+      self.message(self.log_line(step, loss, accuracy))
     elif self.show_bar:
       self.stream.write(self._bar(step))
-    self.stream.flush()
+      self.stream.flush()
+    return logged
 
   def message(self, text):
     """Print a line of text that is not a step report."""

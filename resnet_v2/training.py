@@ -289,8 +289,17 @@ def _check_finite(loss, step):
         '--warmup_steps); the last good checkpoint is kept.' % (loss, step))
 
 
+def _save(graph, session, prefix, step):
+  """Write the checkpoint of ``step``; returns ``step``."""
+  graph.saver.save(session, prefix, global_step=step, write_meta_graph=False)
+  return step
+
+
 def _loop(session, graph, options, start_step, max_steps, stop, writer):
-  """Run steps until ``max_steps`` or a stop request.
+  """Run steps until ``max_steps`` or a stop request, then save.
+
+  A stop signal may arrive at any point of a step; whatever step was
+  reached last is logged and saved after the loop.
 
   Returns:
     ``(step, history)``: the last step and the logged (step, loss,
@@ -309,15 +318,15 @@ def _loop(session, graph, options, start_step, max_steps, stop, writer):
     _check_finite(loss, step)
     if log_now:
       writer.add_summary(values[3], step)
-    last = step == max_steps or bool(stop.requested)
-    if log_now or last:
+    if report.update(step, loss, accuracy):
       history.append((step, loss, accuracy))
-    report.update(step, loss, accuracy, force_log=last)
     if step % options.save_every == 0:
-      graph.saver.save(session, prefix, global_step=step)
-      saved = step
-  if saved != step:
-    graph.saver.save(session, prefix, global_step=step)
+      saved = _save(graph, session, prefix, step)
+  if step > start_step and history[-1:] != [(step, loss, accuracy)]:
+    report.update(step, loss, accuracy, force_log=True)
+    history.append((step, loss, accuracy))
+  if step > saved:
+    _save(graph, session, prefix, step)
   if stop.requested:
     report.message('%s received: stopped and saved at step %d; run the same '
                    'command again to resume.' % (stop.requested, step))
