@@ -14,7 +14,6 @@ Python, which is what the classic TensorFlow benchmarks measured too.
 """
 
 import collections
-import numbers
 
 import numpy as np
 import tensorflow.compat.v1 as tf
@@ -100,14 +99,6 @@ class BenchmarkResult(collections.namedtuple('BenchmarkResult', [
     return record
 
 
-def _check_int(name, value, minimum):
-  """Raise a ValueError unless ``value`` is an int >= ``minimum``."""
-  if (isinstance(value, bool) or not isinstance(value, numbers.Integral) or
-      value < minimum):
-    raise ValueError('%s must be an int >= %d; got %r.'
-                     % (name, minimum, value))
-
-
 def output_stride(model):
   """How much smaller than the image the model's last feature map is."""
   return analysis.unit_output_strides(model)[-1][1]
@@ -121,10 +112,10 @@ def check_spec(spec):
   precision natively.
   """
   registry.get_spec(spec.model)
-  _check_int('batch_size', spec.batch_size, 1)
-  _check_int('num_batches', spec.num_batches, 1)
-  _check_int('num_burn_in', spec.num_burn_in, 0)
-  _check_int('image_size', spec.image_size, 1)
+  timing.check_count('batch_size', spec.batch_size, 1)
+  timing.check_count('num_batches', spec.num_batches, 1)
+  timing.check_count('num_burn_in', spec.num_burn_in, 0)
+  timing.check_count('image_size', spec.image_size, 1)
   stride = output_stride(spec.model)
   if spec.image_size < stride:
     raise ValueError(

@@ -14,6 +14,7 @@ import time
 import tensorflow.compat.v1 as tf
 
 from resnet_v2 import precision as precision_lib
+from resnet_v2 import timing
 
 DEFAULT_SIZE = 2048
 DEFAULT_NUM_RUNS = 10
@@ -65,9 +66,8 @@ def measure_matmul_peak(precision='fp32', size=DEFAULT_SIZE,
     ValueError: for an unknown precision, or size or num_runs < 1.
   """
   dtype = precision_lib.compute_dtype(precision)
-  for name, value in (('size', size), ('num_runs', num_runs)):
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-      raise ValueError('%s must be a positive int; got %r.' % (name, value))
+  timing.check_count('size', size, 1)
+  timing.check_count('num_runs', num_runs, 1)
   with tf.Graph().as_default():
     product = tf.matmul(_square_matrix(size, dtype, seed=1),
                         _square_matrix(size, dtype, seed=2))

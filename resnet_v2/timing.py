@@ -43,8 +43,12 @@ class TimingResult(collections.namedtuple(
     return len(self.durations)
 
 
-def _check_count(name, value, minimum):
-  """Raise a ValueError unless ``value`` is an int >= ``minimum``."""
+def check_count(name, value, minimum):
+  """Raise a ValueError naming ``name`` unless ``value`` is an int >= ``minimum``.
+
+  Bools are refused although Python counts them as ints: ``True`` steps is
+  a mistake, not a count.
+  """
   if (isinstance(value, bool) or not isinstance(value, numbers.Integral) or
       value < minimum):
     raise ValueError('%s must be an int >= %d; got %r.'
@@ -106,8 +110,8 @@ def time_tensorflow_run(session, target, info_string, num_batches=100,
   Raises:
     ValueError: if num_batches < 1 or num_burn_in < 0.
   """
-  _check_count('num_batches', num_batches, 1)
-  _check_count('num_burn_in', num_burn_in, 0)
+  check_count('num_batches', num_batches, 1)
+  check_count('num_burn_in', num_burn_in, 0)
   stream = sys.stdout if stream is None else stream
   for _ in range(num_burn_in):
     session.run(target, feed_dict=feed_dict)
@@ -144,8 +148,8 @@ def time_interleaved(session, targets, num_batches=100, num_burn_in=10,
   Raises:
     ValueError: if num_batches < 1, num_burn_in < 0 or targets is empty.
   """
-  _check_count('num_batches', num_batches, 1)
-  _check_count('num_burn_in', num_burn_in, 0)
+  check_count('num_batches', num_batches, 1)
+  check_count('num_burn_in', num_burn_in, 0)
   if not targets:
     raise ValueError('targets must name at least one target to time.')
   stream = sys.stdout if stream is None else stream
