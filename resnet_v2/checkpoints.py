@@ -27,12 +27,13 @@ class CheckpointMismatchError(ValueError):
   """The checkpoint does not fit the graph; the message says how to fix it."""
 
 
-def parse_scopes(text):
-  """A comma-separated flag value as a list of scopes (empty parts dropped)."""
-  if not text:
-    return []
-  return [scope.strip().rstrip('/') for scope in text.split(',')
-          if scope.strip()]
+def clean_scopes(scopes):
+  """``scopes`` without blanks, surrounding spaces or trailing slashes.
+
+  ``--checkpoint_exclude_scopes=resnet_v2_50/logits/`` and
+  ``resnet_v2_50/logits`` then mean the same scope.
+  """
+  return [scope.strip().rstrip('/') for scope in scopes if scope.strip()]
 
 
 def _in_scope(name, scope):
@@ -59,6 +60,7 @@ def exclude(variables, exclude_scopes):
     ValueError: if one of the scopes matches no variable (a typo would
       otherwise silently restore everything).
   """
+  exclude_scopes = clean_scopes(exclude_scopes)
   _check_scopes_match(variables, exclude_scopes, '--checkpoint_exclude_scopes')
   return [v for v in variables
           if not any(_in_scope(v.op.name, s) for s in exclude_scopes)]
@@ -70,6 +72,7 @@ def trainable(variables, trainable_scopes):
   Raises:
     ValueError: if one of the scopes matches no variable.
   """
+  trainable_scopes = clean_scopes(trainable_scopes)
   if not trainable_scopes:
     return list(variables)
   _check_scopes_match(variables, trainable_scopes, '--trainable_scopes')
@@ -127,9 +130,9 @@ def _fix_hint(checkpoint, mismatches):
 
 def mismatch_message(checkpoint, mismatches):
   """The error text: a table of ``mismatches`` and the flag that fixes them."""
-  rows = [(m.name,
-           'missing' if m.checkpoint_shape is None else list(m.checkpoint_shape),
-           m.graph_shape) for m in mismatches]
+  rows = [(m.name, 'missing' if m.checkpoint_shape is None
+            else list(m.checkpoint_shape), m.graph_shape)
+          for m in mismatches]
   return ('checkpoint %s does not fit the graph: %d variable(s) cannot be '
           'restored.\n%s\n%s'
           % (checkpoint, len(mismatches),
@@ -162,7 +165,7 @@ def restore_fn(checkpoint_path, variables, exclude_scopes=()):
   if not to_restore:
     raise ValueError('--checkpoint_exclude_scopes %s excludes every variable: '
                      'exclude only the layers to train from scratch, e.g. '
-                     'the logits.' % ','.join(exclude_scopes))
+                     'the logits.' % ','.join(clean_scopes(exclude_scopes)))
   mismatches = find_mismatches(checkpoint, to_restore)
   if mismatches:
     raise CheckpointMismatchError(mismatch_message(checkpoint, mismatches))

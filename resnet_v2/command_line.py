@@ -1,4 +1,4 @@
-"""What every ``python -m resnet_v2.<command>`` shares: quiet logs, clean errors.
+"""Shared by every ``python -m resnet_v2.<command>``: quiet logs, clean errors.
 
 A command's ``main`` raises ValueError or TypeError for bad input (and
 FloatingPointError when training diverges); ``run``
@@ -34,5 +34,5 @@ def _guarded(main):
 
 
 def run(main):
-  """Parse the absl flags and call ``main()``; its return value is the exit code."""
+  """Parse the absl flags and call ``main()``; it returns the exit code."""
   app.run(_guarded(main))

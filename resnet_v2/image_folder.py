@@ -56,7 +56,7 @@ def _is_image(name):
 
 
 def _class_dirs(data_dir):
-  """The sorted class subfolder names of ``data_dir``; raises if there are none."""
+  """The sorted class subfolder names of ``data_dir``; raises if none."""
   if not data_dir:
     raise ValueError('data_dir is empty: pass a folder with one subfolder of '
                      'images per class.')
@@ -176,7 +176,8 @@ def split(folder, validation_split, seed):
   """
   if not 0 <= validation_split < 1:
     raise ValueError('validation_split must be in [0, 1), e.g. 0.2 to hold '
-                     'out a fifth of every class; got %r.' % (validation_split,))
+                     'out a fifth of every class; got %r.'
+                     % (validation_split,))
   rng = np.random.RandomState(seed)
   labels = np.asarray(folder.labels)
   train, validation = [], []

@@ -37,7 +37,7 @@ def epoch_order(num_examples, seed, epoch):
 
 
 def _file_indices(num_examples, seed, first_element):
-  """The endless stream of file indices, starting at element ``first_element``."""
+  """The endless stream of file indices from element ``first_element`` on."""
   first_epoch, skip = divmod(first_element, num_examples)
   epochs = tf.data.Dataset.range(first_epoch, _ENDLESS)
   orders = epochs.map(lambda epoch: epoch_order(num_examples, seed, epoch))
@@ -93,9 +93,8 @@ def evaluation_dataset(folder, image_size, batch_size,
   """
   def load(path, label):
     image = read_image(path)
-    if multi_crop:
-      return preprocessing.multi_crop(image, image_size, central_fraction), label
-    return preprocessing.eval_image(image, image_size, central_fraction), label
+    views = preprocessing.multi_crop if multi_crop else preprocessing.eval_image
+    return views(image, image_size, central_fraction), label
 
   files = tf.data.Dataset.from_tensor_slices(
       (list(folder.paths), tf.constant(folder.labels, dtype=tf.int32)))

@@ -99,6 +99,6 @@ def write_digits(folder, test_fraction=0.2, seed=0):
 
 
 def digits_train_options(data_dir, train_dir, **overrides):
-  """``training.TrainOptions`` of ``DIGITS_RECIPE`` with ``overrides`` applied."""
+  """``training.TrainOptions`` of ``DIGITS_RECIPE``, ``overrides`` applied."""
   return training.TrainOptions(data_dir=data_dir, train_dir=train_dir,
                                **dict(DIGITS_RECIPE, **overrides))

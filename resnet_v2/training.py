@@ -335,7 +335,7 @@ def _loop(session, graph, options, start_step, max_steps, stop, writer):
 
 def _run_session(graph, options, latest, restore, start_step, max_steps,
                  stop):
-  """Initialise or restore the variables, then run the loop; returns its values."""
+  """Initialise or restore the variables, then run ``_loop``."""
   config = precision_lib.session_config(options.precision)
   with tf.Session(config=config) as session:
     session.run(tf.global_variables_initializer())

@@ -1,4 +1,4 @@
-"""Fine-tuning restores: the mismatch report, exclude/trainable scopes, train_dir."""
+"""Checkpoint restores for fine-tuning, scope flags and train_dir ownership."""
 
 import os
 
@@ -100,9 +100,11 @@ def test_trainable_scopes_select_by_prefix(graph):
     checkpoints.trainable(variables, ['resnet_v2_18/head'])
 
 
-def test_scopes_flag_parsing():
-  assert checkpoints.parse_scopes(' a/logits/, b ,,') == ['a/logits', 'b']
-  assert checkpoints.parse_scopes('') == []
+def test_scopes_ignore_spaces_blanks_and_trailing_slashes(graph):
+  variables = model_variables('resnet_v2_18', 10)
+  assert checkpoints.clean_scopes([' a/logits/', 'b ', '']) == ['a/logits', 'b']
+  assert checkpoints.exclude(variables, ['resnet_v2_18/logits/ ', '']) == \
+      variables[:-2]
 
 
 def test_resolve_finds_the_latest_checkpoint_of_a_folder(
