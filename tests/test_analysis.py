@@ -45,8 +45,11 @@ CASES = [
     ('resnet_v2_50', (224, 224), 1000),
     ('resnet_v2_50', (97, 130), None),
     ('resnet_v2_101', (65, 64), 1001),
-    ('resnet_v2_152', (64, 64), 1000),
-    ('resnet_v2_200', (33, 47), 10),
+    ('resnet_v2_18', (224, 224), 1000),
+    ('resnet_v2_34', (65, 33), None),
+    ('resnet_v2_50_w2', (64, 64), 1000),
+    ('resnet_v1_50', (224, 224), 1000),
+    ('resnet_v1_101', (47, 33), None),
 ]
 
 
@@ -94,6 +97,14 @@ def test_resnet_v2_50_at_224_by_hand():
       ('block3', (7, 7, 1024), 32),
       ('block4', (7, 7, 2048), 32),
   ]
+
+
+def test_total_params_equal_keras_and_the_core_counts():
+  # Keras' ResNet50V2/101V2/152V2 hold the first three; the core tests pin
+  # all four against the built graphs.
+  assert [resnet_v2.describe('resnet_v2_%d' % depth).total_params
+          for depth in (50, 101, 152, 200)] == [
+              25_613_800, 44_675_560, 60_380_648, 64_894_440]
 
 
 def test_logits_layer_adds_weights_bias_and_one_mac_per_weight():
