@@ -143,17 +143,9 @@ def bottleneck_v1(inputs, depth, depth_bottleneck, stride, rate=1,
   ``resnet_v1`` (whose variable names this unit reproduces), rather than on
   the first 1x1 as in the paper's Caffe models.
 
-  Args:
-    inputs: a ``[batch, height, width, channels]`` tensor.
-    depth: output channels of the unit.
-    depth_bottleneck: channels of the inner 1x1 and 3x3 convolutions.
-    stride: the unit's stride (on the 3x3 conv and the shortcut).
-    rate: dilation rate of the 3x3 conv.
-    outputs_collections: collection to add the unit's output to.
-    scope: variable scope, ``bottleneck_v1`` by default.
-
-  Returns:
-    The unit's output, ``[batch, height / stride, width / stride, depth]``.
+  Takes the arguments of ``bottleneck`` and returns the unit's output,
+  ``[batch, height / stride, width / stride, depth]``; the default scope
+  is ``bottleneck_v1``.
   """
   with tf.variable_scope(scope, 'bottleneck_v1', [inputs]) as unit_scope:
     shortcut = postact_shortcut(inputs, depth, stride)
