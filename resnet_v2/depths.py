@@ -9,6 +9,7 @@ the four blocks is the published table (He et al. 2015, Table 1; He et al.
 """
 
 import collections
+import itertools
 import math
 import numbers
 
@@ -100,7 +101,9 @@ def resnet_v1_block(scope, base_depth, num_units, stride):
 def _valid_depths_text(kind):
   """The valid depths of a unit kind, in words, for error messages."""
   per_block_step = NUM_BLOCKS * kind.convs_per_unit
-  examples = [per_block_step * n + 2 for n in range(1, 5)]
+  rule_depths = (per_block_step * n + 2 for n in itertools.count(1))
+  examples = itertools.islice(
+      (depth for depth in rule_depths if depth not in kind.published), 4)
   return ('%s (published), or %d*n + 2 for n units in every block (%s, ...)'
           % (', '.join(map(str, sorted(kind.published))), per_block_step,
              ', '.join(map(str, examples))))
@@ -113,8 +116,9 @@ def units_per_block(depth, unit='bottleneck'):
   basic: 18, 34). Otherwise every block gets the same number ``n`` of
   units, which the depth fixes: ``depth = 4 * n * convs_per_unit + 2``,
   i.e. 12n + 2 for bottleneck units (14, 26, 38, 62, ...) and 8n + 2 for
-  basic units (10, 26, 42, ...). ResNet-18 is that rule with n = 2; ResNet-26
-  and -38 of later work are it with bottleneck units.
+  basic units (10, 26, 42, ...). The published ResNet-18 is itself that
+  rule with n = 2. No other spread is guessed: a depth neither the table
+  nor the rule gives is an error.
 
   Raises:
     ValueError: for an unknown unit or a depth neither rule produces; the
