@@ -30,20 +30,26 @@ from resnet_v2 import training  # noqa: E402
 
 RECIPE = sample_data.DIGITS_RECIPE
 
+FLAGS = flags.FlagValues()
+
 flags.DEFINE_string('work_dir', None,
                     'Folder for the images and checkpoints; default: a new '
-                    'temporary folder.')
-flags.DEFINE_string('model', RECIPE['model'], 'Registered model to train.')
-flags.DEFINE_integer('batch_size', RECIPE['batch_size'], 'Images per step.')
-flags.DEFINE_integer('max_steps', RECIPE['max_steps'], 'Training steps.')
+                    'temporary folder.', flag_values=FLAGS)
+flags.DEFINE_string('model', RECIPE['model'], 'Registered model to train.',
+                    flag_values=FLAGS)
+flags.DEFINE_integer('batch_size', RECIPE['batch_size'], 'Images per step.',
+                     flag_values=FLAGS)
+flags.DEFINE_integer('max_steps', RECIPE['max_steps'], 'Training steps.',
+                     flag_values=FLAGS)
 flags.DEFINE_float('learning_rate', RECIPE['learning_rate'],
-                   'Initial (cosine-decayed) learning rate.')
-flags.DEFINE_float('test_fraction', 0.2, 'Held-out fraction of each class.')
-flags.DEFINE_integer('seed', 0, 'Fixes the split, data order and crops.')
+                   'Initial (cosine-decayed) learning rate.', flag_values=FLAGS)
+flags.DEFINE_float('test_fraction', 0.2, 'Held-out fraction of each class.',
+                   flag_values=FLAGS)
+flags.DEFINE_integer('seed', 0, 'Fixes the split, data order and crops.',
+                     flag_values=FLAGS)
 flags.DEFINE_string('export_dir', None,
-                    'Also export the trained model as a SavedModel here.')
-
-FLAGS = flags.FLAGS
+                    'Also export the trained model as a SavedModel here.',
+                    flag_values=FLAGS)
 
 
 def main():
@@ -68,4 +74,4 @@ def main():
 
 
 if __name__ == '__main__':
-  command_line.run(main)
+  command_line.run(main, FLAGS, __doc__)

@@ -18,14 +18,17 @@ from absl import flags  # noqa: E402
 from resnet_v2 import command_line  # noqa: E402
 from resnet_v2 import serving  # noqa: E402
 
-flags.DEFINE_string('train_dir', None, 'Folder a training run wrote.')
-flags.DEFINE_string('export_dir', None,
-                    'New (or empty) folder for the SavedModel.')
-flags.DEFINE_string('checkpoint_path', None,
-                    'Checkpoint prefix; default: the newest in train_dir.')
-flags.mark_flags_as_required(['train_dir', 'export_dir'])
+FLAGS = flags.FlagValues()
 
-FLAGS = flags.FLAGS
+flags.DEFINE_string('train_dir', None, 'Folder a training run wrote.',
+                    flag_values=FLAGS)
+flags.DEFINE_string('export_dir', None,
+                    'New (or empty) folder for the SavedModel.',
+                    flag_values=FLAGS)
+flags.DEFINE_string('checkpoint_path', None,
+                    'Checkpoint prefix; default: the newest in train_dir.',
+                    flag_values=FLAGS)
+flags.mark_flags_as_required(['train_dir', 'export_dir'], flag_values=FLAGS)
 
 
 def main():
@@ -39,4 +42,4 @@ def main():
 
 
 if __name__ == '__main__':
-  command_line.run(main)
+  command_line.run(main, FLAGS, __doc__)

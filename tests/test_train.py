@@ -1,5 +1,6 @@
 """Training: the step, resuming after an interrupt, fine-tuning, bad input."""
 
+import importlib
 import io
 import os
 import signal
@@ -248,3 +249,9 @@ def test_train_command_reports_bad_input_in_one_line(tmp_path):
                     'pass a folder with one subfolder of images per class.'
                     % (tmp_path / 'missing')]
   assert not os.path.exists(tmp_path / 'run')
+
+
+def test_the_command_modules_import_side_by_side():
+  modules = [importlib.import_module('resnet_v2.' + name)
+             for name in ('train', 'evaluate', 'export')]
+  assert [m.FLAGS['train_dir'].name for m in modules] == ['train_dir'] * 3
