@@ -17,8 +17,30 @@ from absl import flags
 from absl import logging
 import tensorflow as tf
 
+from resnet_v2 import precision
+
 USAGE_ERROR_EXIT = 2
 HELP_FLAGS = ('-h', '--help', '--helpshort', '--helpfull', '-?')
+
+
+def define_trained_run_flags(flag_values):
+  """``--train_dir`` (required) and ``--checkpoint_path``, to read a run."""
+  flags.DEFINE_string('train_dir', None, 'Folder a training run wrote.',
+                      flag_values=flag_values)
+  flags.DEFINE_string('checkpoint_path', None,
+                      'Checkpoint prefix; default: the newest in train_dir.',
+                      flag_values=flag_values)
+  flags.mark_flag_as_required('train_dir', flag_values=flag_values)
+
+
+def define_data_flags(flag_values):
+  """``--strict`` and ``--precision``, for commands that read image folders."""
+  flags.DEFINE_boolean('strict', False,
+                       'Fail on an unreadable image instead of skipping it.',
+                       flag_values=flag_values)
+  flags.DEFINE_enum('precision', 'fp32', precision.PRECISIONS,
+                    'fp32, or bf16 mixed precision where the hardware has it.',
+                    flag_values=flag_values)
 
 
 def fail(message):

@@ -16,33 +16,23 @@ from absl import flags  # noqa: E402
 from resnet_v2 import command_line  # noqa: E402
 from resnet_v2 import evaluation  # noqa: E402
 from resnet_v2 import image_folder  # noqa: E402
-from resnet_v2 import precision  # noqa: E402
 from resnet_v2 import train_dir  # noqa: E402
 
 FLAGS = flags.FlagValues()
 
-flags.DEFINE_string('train_dir', None, 'Folder a training run wrote.',
-                    flag_values=FLAGS)
 flags.DEFINE_string('data_dir', None,
                     'Image folder with the same class subfolders.',
                     flag_values=FLAGS)
 flags.DEFINE_enum('subset', 'auto', ('auto',) + image_folder.SUBSETS,
                   'auto: the validation split if training made one, else all.',
                   flag_values=FLAGS)
-flags.DEFINE_string('checkpoint_path', None,
-                    'Checkpoint prefix; default: the newest in train_dir.',
-                    flag_values=FLAGS)
 flags.DEFINE_boolean('tta', False,
                      'Average over centre/corner crops and their flips.',
                      flag_values=FLAGS)
 flags.DEFINE_integer('batch_size', 32, 'Images per batch.', flag_values=FLAGS)
-flags.DEFINE_boolean('strict', False,
-                     'Fail on an unreadable image instead of skipping it.',
-                     flag_values=FLAGS)
-flags.DEFINE_enum('precision', 'fp32', precision.PRECISIONS,
-                  'fp32, or bf16 mixed precision where the hardware has it.',
-                  flag_values=FLAGS)
-flags.mark_flags_as_required(['train_dir', 'data_dir'], flag_values=FLAGS)
+command_line.define_trained_run_flags(FLAGS)
+command_line.define_data_flags(FLAGS)
+flags.mark_flag_as_required('data_dir', flag_values=FLAGS)
 
 
 def main():

@@ -20,15 +20,11 @@ from resnet_v2 import serving  # noqa: E402
 
 FLAGS = flags.FlagValues()
 
-flags.DEFINE_string('train_dir', None, 'Folder a training run wrote.',
-                    flag_values=FLAGS)
 flags.DEFINE_string('export_dir', None,
                     'New (or empty) folder for the SavedModel.',
                     flag_values=FLAGS)
-flags.DEFINE_string('checkpoint_path', None,
-                    'Checkpoint prefix; default: the newest in train_dir.',
-                    flag_values=FLAGS)
-flags.mark_flags_as_required(['train_dir', 'export_dir'], flag_values=FLAGS)
+command_line.define_trained_run_flags(FLAGS)
+flags.mark_flag_as_required('export_dir', flag_values=FLAGS)
 
 
 def main():

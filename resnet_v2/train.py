@@ -20,7 +20,6 @@ from absl import flags  # noqa: E402
 from resnet_v2 import command_line  # noqa: E402
 from resnet_v2 import evaluation  # noqa: E402
 from resnet_v2 import interrupts  # noqa: E402
-from resnet_v2 import precision  # noqa: E402
 from resnet_v2 import preprocessing  # noqa: E402
 from resnet_v2 import registry  # noqa: E402
 from resnet_v2 import training  # noqa: E402
@@ -62,9 +61,6 @@ flags.DEFINE_float('validation_split', 0.0,
                    flag_values=FLAGS)
 flags.DEFINE_integer('seed', 0, 'Fixes the split, data order and crops.',
                      flag_values=FLAGS)
-flags.DEFINE_enum('precision', 'fp32', precision.PRECISIONS,
-                  'fp32, or bf16 mixed precision where the hardware has it.',
-                  flag_values=FLAGS)
 flags.DEFINE_float('min_crop_area', preprocessing.DEFAULT_MIN_CROP_AREA,
                    'Smallest image fraction a random crop keeps (1: no crop).',
                    flag_values=FLAGS)
@@ -89,9 +85,7 @@ flags.DEFINE_integer('save_every', 500, 'Steps between checkpoints.',
                      flag_values=FLAGS)
 flags.DEFINE_integer('log_every', 50, 'Steps between log lines.',
                      flag_values=FLAGS)
-flags.DEFINE_boolean('strict', False,
-                     'Fail on an unreadable image instead of skipping it.',
-                     flag_values=FLAGS)
+command_line.define_data_flags(FLAGS)
 flags.mark_flags_as_required(['data_dir', 'train_dir'], flag_values=FLAGS)
 
 
