@@ -18,13 +18,11 @@ import math
 
 from resnet_v2 import _checks
 from resnet_v2 import blocks as blocks_lib
+from resnet_v2 import nets
 from resnet_v2 import registry
 from resnet_v2 import units
 
 _IMAGE_CHANNELS = 3
-_ROOT_DEPTH = 64
-_ROOT_CONV_STRIDE = 2
-_ROOT_POOL_STRIDE = 2
 
 
 class ModelDescription(collections.namedtuple('ModelDescription', [
@@ -217,9 +215,9 @@ def _image_height_width(image_size):
 
 
 def _root_layers(pre_activation):
-  """The stem's 7x7/2 conv: batch-normalized only in post-activation nets."""
-  return [_Conv(7, _IMAGE_CHANNELS, _ROOT_DEPTH, _ROOT_CONV_STRIDE,
-               normalized=not pre_activation)]
+  """The stem's conv: batch-normalized only in post-activation nets."""
+  return [_Conv(nets.ROOT_KERNEL_SIZE, _IMAGE_CHANNELS, nets.ROOT_DEPTH,
+                nets.ROOT_CONV_STRIDE, normalized=not pre_activation)]
 
 
 _UnitStep = collections.namedtuple(
@@ -235,9 +233,9 @@ def _unit_steps(blocks, height, width):
   after the stem (conv and max-pool, stride 4) and every stride rounds up,
   as the padded convs and pools of the built net do.
   """
-  stride = _ROOT_CONV_STRIDE * _ROOT_POOL_STRIDE
+  stride = nets.ROOT_STRIDE
   height, width = math.ceil(height / stride), math.ceil(width / stride)
-  channels = _ROOT_DEPTH
+  channels = nets.ROOT_DEPTH
   for block in blocks:
     plan = _unit_plan(block)
     for index, unit in enumerate(block.args):
@@ -249,7 +247,7 @@ def _unit_steps(blocks, height, width):
       stride *= unit_stride
       channels = unit['depth']
       yield _UnitStep(block, index + 1, layers, input_size,
-                     (height, width, channels), stride)
+                      (height, width, channels), stride)
 
 
 def unit_output_strides(name_or_blocks):

@@ -16,7 +16,13 @@ from resnet_v2 import _checks
 from resnet_v2 import blocks as blocks_lib
 from resnet_v2 import depths
 
-ROOT_STRIDE = 4
+# The stem: a 7x7 conv to 64 channels with stride 2, then a 3x3 max-pool
+# with stride 2, so the blocks start at stride 4.
+ROOT_DEPTH = 64
+ROOT_KERNEL_SIZE = 7
+ROOT_CONV_STRIDE = 2
+ROOT_POOL_STRIDE = 2
+ROOT_STRIDE = ROOT_CONV_STRIDE * ROOT_POOL_STRIDE
 DEFAULT_IMAGE_SIZE = 224
 
 
@@ -80,8 +86,9 @@ def _root_block(net, pre_activation):
   """
   bare = {'activation_fn': None, 'normalizer_fn': None}
   with slim.arg_scope([slim.conv2d], **(bare if pre_activation else {})):
-    net = blocks_lib.conv2d_same(net, 64, 7, stride=2, scope='conv1')
-  return slim.max_pool2d(net, [3, 3], stride=2, scope='pool1')
+    net = blocks_lib.conv2d_same(net, ROOT_DEPTH, ROOT_KERNEL_SIZE,
+                                 stride=ROOT_CONV_STRIDE, scope='conv1')
+  return slim.max_pool2d(net, [3, 3], stride=ROOT_POOL_STRIDE, scope='pool1')
 
 
 def _arg_scoped_unit_fns(blocks):
@@ -181,12 +188,13 @@ def _make_generator(default_scope, pre_activation, summary):
                    spatial_squeeze, reuse, scope)
 
   generator.__name__ = generator.__qualname__ = default_scope
-  generator.__doc__ = summary + _GENERATOR_ARGS % default_scope
+  generator.__doc__ = summary.strip() + '\n' + _GENERATOR_ARGS % default_scope
   generator.default_image_size = DEFAULT_IMAGE_SIZE
   return generator
 
 
-resnet_v2 = _make_generator('resnet_v2', True, """Build a pre-activation ResNet (v2) from a list of Blocks.
+resnet_v2 = _make_generator('resnet_v2', pre_activation=True, summary="""
+  Build a pre-activation ResNet (v2) from a list of Blocks.
 
   The net is root -> blocks -> batch norm + ReLU ('postnorm') -> optional
   global average pool -> optional 1x1 logits conv. The final BN-ReLU is
@@ -196,7 +204,8 @@ resnet_v2 = _make_generator('resnet_v2', True, """Build a pre-activation ResNet 
   activation-free convolution.
 """)
 
-resnet_v1 = _make_generator('resnet_v1', False, """Build an original (post-activation) ResNet v1 from a list of Blocks.
+resnet_v1 = _make_generator('resnet_v1', pre_activation=False, summary="""
+  Build the original (post-activation) ResNet v1 from a list of Blocks.
 
   The net of He et al. 2015: root (7x7 conv with batch norm and ReLU, then
   max-pool) -> blocks of ``bottleneck_v1`` units -> optional global average

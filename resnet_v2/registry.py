@@ -22,7 +22,7 @@ _MODELS = collections.OrderedDict()
 
 def register(name, make_blocks, network=nets.resnet_v2,
              default_image_size=nets.DEFAULT_IMAGE_SIZE):
-  """Add a model: ``make_blocks()`` returns its Blocks, ``network`` builds it."""
+  """Register ``name``: ``network`` builds the Blocks of ``make_blocks()``."""
   _MODELS[name] = ModelSpec(name, make_blocks, network, default_image_size)
 
 
@@ -32,7 +32,7 @@ def list_models():
 
 
 def get_spec(name):
-  """The ``ModelSpec`` registered under ``name``; ValueError lists the valid ones."""
+  """The ``ModelSpec`` registered as ``name``; ValueError lists the names."""
   if name not in _MODELS:
     raise ValueError('Unknown model name %r: choose one of %s.'
                      % (name, ', '.join(_MODELS)))

@@ -19,18 +19,20 @@ from resnet_v2 import command_line  # noqa: E402
 from resnet_v2 import registry  # noqa: E402
 from resnet_v2 import tables  # noqa: E402
 
-flags.DEFINE_integer('image_size', 224, 'Input height and width in pixels.')
-flags.DEFINE_integer('num_classes', 1000,
-                     'Logits of the classifier; 0 for none.')
+FLAGS = flags.FlagValues()
 
-FLAGS = flags.FLAGS
+flags.DEFINE_integer('image_size', 224, 'Input height and width in pixels.',
+                     flag_values=FLAGS)
+flags.DEFINE_integer('num_classes', 1000,
+                     'Logits of the classifier; 0 for none.',
+                     flag_values=FLAGS)
 
 HEADERS = ('model', 'units per block', 'params (M)', 'trainable (M)',
            'mult-adds (G)', 'block strides', 'output')
 
 
 def _units_text(blocks):
-  """E.g. ``'3-4-6-3 bottleneck'``: the unit count of each block and the unit."""
+  """E.g. ``'3-4-6-3 bottleneck'``: units per block, then the unit kind."""
   unit_names = sorted({block.unit_fn.__name__ for block in blocks})
   return '%s %s' % ('-'.join(str(len(block.args)) for block in blocks),
                     '+'.join(unit_names))
@@ -62,13 +64,14 @@ def summary_table(image_size=224, num_classes=1000):
 def main():
   """Print the table for the flags' image size and class count."""
   table = summary_table(FLAGS.image_size, FLAGS.num_classes)
-  print('All registered models at %dx%d, %d classes (parameters include '
-        'batch-norm moving statistics; mult-adds count convolutions and '
-        'logits for one image):\n'
-        % (FLAGS.image_size, FLAGS.image_size, FLAGS.num_classes))
+  head = ('%d classes' % FLAGS.num_classes if FLAGS.num_classes
+          else 'no logits layer')
+  print('All registered models at %dx%d, %s (parameters include batch-norm '
+        'moving statistics; mult-adds count convolutions and logits for one '
+        'image):\n' % (FLAGS.image_size, FLAGS.image_size, head))
   print(table)
   return 0
 
 
 if __name__ == '__main__':
-  command_line.run(main)
+  command_line.run(main, FLAGS, __doc__)

@@ -8,18 +8,18 @@ import subprocess
 import sys
 
 import pytest
-from absl import flags
 
 import resnet_v2
+from resnet_v2 import command_line
 from resnet_v2 import summary
 
 
 @pytest.fixture
 def parsed_flags():
   """Parse the summary's flags with their defaults; restore afterwards."""
-  flags.FLAGS(['summary'])
-  yield flags.FLAGS
-  flags.FLAGS.unparse_flags()
+  summary.FLAGS(['summary'])
+  yield summary.FLAGS
+  summary.FLAGS.unparse_flags()
 
 
 def test_one_row_per_registered_model():
@@ -54,6 +54,13 @@ def test_main_prints_the_table(parsed_flags, capsys):
                               '(M)', 'trainable', '(M)', 'mult-adds', '(G)',
                               'block', 'strides', 'output']
   assert len(lines) == 4 + len(resnet_v2.list_models())
+
+
+def test_unparsable_flag_is_one_line_on_stderr():
+  with pytest.raises(SystemExit) as exit_info:
+    command_line.run(summary.main, summary.FLAGS, summary.__doc__,
+                     argv=['summary', '--image_size=big'])
+  assert exit_info.value.code == 2
 
 
 def test_bad_flag_is_one_line_on_stderr():

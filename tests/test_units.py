@@ -31,7 +31,8 @@ def batch_norm(x, values, prefix):
   """Inference-mode batch norm written out from the variable values."""
   scale = values[prefix + '/gamma'] / np.sqrt(
       values[prefix + '/moving_variance'] + EPSILON)
-  return (x - values[prefix + '/moving_mean']) * scale + values[prefix + '/beta']
+  shift = values[prefix + '/beta']
+  return (x - values[prefix + '/moving_mean']) * scale + shift
 
 
 def conv(x, weights, stride, padding, rate=1):
