@@ -17,6 +17,7 @@ from resnet_v2.blocks import subsample
 from resnet_v2.depths import blocks_for_depth
 from resnet_v2.depths import resnet_v1_block
 from resnet_v2.depths import resnet_v2_block
+from resnet_v2.depths import uniform_block
 from resnet_v2.depths import units_per_block
 from resnet_v2.features import backbone
 from resnet_v2.features import feature_units
@@ -77,6 +78,7 @@ __all__ = [
     'stack_blocks_dense',
     'subsample',
     'time_tensorflow_run',
+    'uniform_block',
     'unit_output_strides',
     'units_per_block',
 ]

@@ -13,6 +13,7 @@ import itertools
 import math
 import numbers
 
+from resnet_v2 import _checks
 from resnet_v2 import blocks as blocks_lib
 from resnet_v2 import units
 
@@ -34,9 +35,9 @@ BLOCK_BASE_DEPTHS = (64, 128, 256, 512)
 BLOCK_STRIDES = (2, 2, 2, 1)
 NUM_BLOCKS = len(BLOCK_BASE_DEPTHS)
 
-UnitKind = collections.namedtuple(
+_UnitKind = collections.namedtuple(
     'UnitKind', ['unit_fn', 'convs_per_unit', 'published', 'unit_args'])
-UnitKind.__doc__ = """What ``blocks_for_depth`` needs to know of a unit.
+_UnitKind.__doc__ = """What ``blocks_for_depth`` needs to know of a unit.
 
 Attributes:
   unit_fn: the unit function the Blocks use.
@@ -57,12 +58,12 @@ def _basic_args(base_depth):
   return {'depth': base_depth}
 
 
-UNIT_KINDS = collections.OrderedDict([
-    ('bottleneck', UnitKind(units.bottleneck, 3, BOTTLENECK_UNITS,
-                            _bottleneck_args)),
-    ('basic', UnitKind(units.basic, 2, BASIC_UNITS, _basic_args)),
-    ('bottleneck_v1', UnitKind(units.bottleneck_v1, 3, BOTTLENECK_UNITS,
-                               _bottleneck_args)),
+_UNIT_KINDS = collections.OrderedDict([
+    ('bottleneck', _UnitKind(units.bottleneck, 3, BOTTLENECK_UNITS,
+                             _bottleneck_args)),
+    ('basic', _UnitKind(units.basic, 2, BASIC_UNITS, _basic_args)),
+    ('bottleneck_v1', _UnitKind(units.bottleneck_v1, 3, BOTTLENECK_UNITS,
+                                _bottleneck_args)),
 ])
 
 
@@ -72,7 +73,13 @@ def uniform_block(scope, unit_fn, unit_args, num_units, stride):
   Striding in the last unit lets a block's earlier units work at the finer
   resolution (TF-Slim's layout; the paper strides the first unit), so a
   block's output is already at the stride of the next block.
+
+  Raises:
+    ValueError: if num_units is not a positive int.
   """
+  if not (_checks.is_int(num_units) and num_units > 0):
+    raise ValueError('Block %r: num_units must be a positive int, got %r.'
+                     % (scope, num_units))
   first = [dict(unit_args, stride=1) for _ in range(num_units - 1)]
   return blocks_lib.Block(scope, unit_fn,
                           first + [dict(unit_args, stride=stride)])
@@ -125,26 +132,21 @@ def units_per_block(depth, unit='bottleneck'):
       message lists the valid choices.
   """
   kind = _unit_kind(unit)
-  if depth in kind.published and _is_int(depth):
+  if _checks.is_int(depth) and depth in kind.published:
     return kind.published[depth]
   per_block_step = NUM_BLOCKS * kind.convs_per_unit
-  if _is_int(depth) and depth > 2 and (depth - 2) % per_block_step == 0:
+  if _checks.is_int(depth) and depth > 2 and (depth - 2) % per_block_step == 0:
     return ((depth - 2) // per_block_step,) * NUM_BLOCKS
   raise ValueError('depth=%r has no %s layout: choose %s.'
                    % (depth, unit, _valid_depths_text(kind)))
 
 
-def _is_int(value):
-  """True for an integer that is not a bool."""
-  return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
 def _unit_kind(unit):
-  """The ``UnitKind`` named ``unit``; ValueError lists the known names."""
-  if unit not in UNIT_KINDS:
+  """The ``_UnitKind`` named ``unit``; ValueError lists the known names."""
+  if not isinstance(unit, str) or unit not in _UNIT_KINDS:
     raise ValueError('unit=%r is not a known unit: choose one of %s.'
-                     % (unit, ', '.join(repr(name) for name in UNIT_KINDS)))
-  return UNIT_KINDS[unit]
+                     % (unit, ', '.join(repr(name) for name in _UNIT_KINDS)))
+  return _UNIT_KINDS[unit]
 
 
 def _check_width_multiplier(width_multiplier):
@@ -182,7 +184,7 @@ def blocks_for_depth(depth, unit='bottleneck', width_multiplier=1.0):
   """
   counts = units_per_block(depth, unit)
   _check_width_multiplier(width_multiplier)
-  kind = UNIT_KINDS[unit]
+  kind = _UNIT_KINDS[unit]
   return [
       uniform_block('block%d' % (index + 1), kind.unit_fn,
                     kind.unit_args(max(1, int(round(base * width_multiplier)))),

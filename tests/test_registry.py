@@ -79,6 +79,12 @@ def test_blocks_equal_the_block_helpers():
   ])
 
 
+@pytest.mark.parametrize('num_units', [0, -1, 2.0])
+def test_block_helpers_need_a_positive_unit_count(num_units):
+  with pytest.raises(ValueError, match='num_units must be a positive int'):
+    resnet_v2.resnet_v2_block('block1', 64, num_units, 2)
+
+
 def test_basic_blocks():
   blocks = resnet_v2.blocks_for_depth(18, 'basic')
   assert [(block.scope, block.unit_fn) for block in blocks] == [
@@ -109,14 +115,15 @@ def test_wide_model_is_resnet_v2_50_twice_as_wide():
   assert 3.5 < ratio < 4.0
 
 
-@pytest.mark.parametrize('unit', ['wide', 'Bottleneck', None])
+@pytest.mark.parametrize('unit', ['wide', 'Bottleneck', None, ['basic']])
 def test_unknown_unit_lists_the_units(unit):
   with pytest.raises(ValueError, match="unit=.*'bottleneck', 'basic', "
                      "'bottleneck_v1'"):
     resnet_v2.blocks_for_depth(50, unit)
 
 
-@pytest.mark.parametrize('depth', [51, 34, 2, 0, -10, 50.0, '50', True, None])
+@pytest.mark.parametrize('depth',
+                         [51, 34, 2, 0, -10, 50.0, '50', True, None, [50]])
 def test_unknown_bottleneck_depth_lists_the_valid_ones(depth):
   with pytest.raises(ValueError) as error:
     resnet_v2.blocks_for_depth(depth)
