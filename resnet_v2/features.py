@@ -94,6 +94,7 @@ def backbone(images, name='resnet_v2_50', is_training=False,
       ones), a model without an activation at some level, or an
       output_stride the model cannot reach (the message lists the choices).
   """
+  registry.get_spec(name)
   units = feature_units(name)
   network_fn = registry.get_network_fn(name, num_classes=None,
                                        weight_decay=weight_decay,

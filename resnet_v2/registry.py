@@ -33,7 +33,7 @@ def list_models():
 
 def get_spec(name):
   """The ``ModelSpec`` registered as ``name``; ValueError lists the names."""
-  if name not in _MODELS:
+  if not isinstance(name, str) or name not in _MODELS:
     raise ValueError('Unknown model name %r: choose one of %s.'
                      % (name, ', '.join(_MODELS)))
   return _MODELS[name]

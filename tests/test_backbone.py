@@ -5,6 +5,8 @@ end_points each level must be, and, for atrous mode, the nominal features
 themselves: a dense level subsampled must equal the nominal level.
 """
 
+import re
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -99,10 +101,12 @@ def test_dense_levels_equal_the_nominal_levels_subsampled(size):
                                  nominal['C5']) <= 1e-4
 
 
-def test_unknown_name_lists_the_registered_ones():
+@pytest.mark.parametrize('name', ['resnet_v3_50', 50, ['resnet_v2_50']])
+def test_unknown_name_lists_the_registered_ones(name):
   with tf.Graph().as_default():
-    with pytest.raises(ValueError, match="'resnet_v3_50'.*resnet_v2_18, "):
-      resnet_v2.backbone(tf.zeros([1, 64, 64, 3]), 'resnet_v3_50')
+    with pytest.raises(ValueError, match=r"name %s.*resnet_v2_18, "
+                       % re.escape(repr(name))):
+      resnet_v2.backbone(tf.zeros([1, 64, 64, 3]), name)
 
 
 @pytest.mark.parametrize('output_stride', [12, 64, 2])
