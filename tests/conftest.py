@@ -23,3 +23,36 @@ def random_images(batch, height, width, channels=3, seed=0):
   rng = np.random.default_rng(seed)
   return rng.uniform(-1.0, 1.0, (batch, height, width, channels)).astype(
       np.float32)
+
+
+def variable_signature():
+  """(name, shape) of every global variable of the default graph, in order."""
+  return [(v.op.name, v.shape.as_list())
+          for v in tf.compat.v1.global_variables()]
+
+
+def randomize_variables(session, seed):
+  """Give every batch-norm variable random values, in one session run.
+
+  Fresh batch-norm variables are 0 and 1, which would hide a swapped mean
+  and variance or a missing gamma; random values expose them.
+  """
+  rng = np.random.default_rng(seed)
+  feeds = {}
+  for variable in tf.compat.v1.global_variables():
+    if 'BatchNorm' not in variable.name:
+      continue
+    shape = variable.shape.as_list()
+    if 'moving_variance' in variable.name or 'gamma' in variable.name:
+      value = rng.uniform(0.5, 1.5, shape)
+    else:
+      value = rng.uniform(-0.2, 0.2, shape)
+    feeds[variable.initializer.inputs[1]] = value.astype(np.float32)
+  session.run([variable.initializer for variable in
+               tf.compat.v1.global_variables()
+               if variable.initializer.inputs[1] in feeds], feeds)
+
+
+def max_relative_difference(actual, expected):
+  """Largest |actual - expected| relative to the largest |expected|."""
+  return float(np.max(np.abs(actual - expected)) / np.max(np.abs(expected)))

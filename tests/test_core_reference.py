@@ -14,7 +14,10 @@ import tf_slim as slim
 from tf_slim.nets import resnet_v2 as reference
 
 import resnet_v2
+from conftest import max_relative_difference
 from conftest import random_images
+from conftest import randomize_variables
+from conftest import variable_signature
 
 DEPTHS = (50, 101, 152, 200)
 
@@ -32,34 +35,6 @@ def build(module, depth, num_classes, images):
   with slim.arg_scope(module.resnet_arg_scope()):
     constructor = getattr(module, 'resnet_v2_%d' % depth)
     return constructor(images, num_classes, is_training=False)
-
-
-def variable_signature():
-  """(name, shape) of every global variable of the default graph, in order."""
-  return [(v.op.name, v.shape.as_list())
-          for v in tf.compat.v1.global_variables()]
-
-
-def randomize_variables(session, seed):
-  """Give every batch-norm variable random values, in one session run.
-
-  Fresh batch-norm variables are 0 and 1, which would hide a swapped mean
-  and variance or a missing gamma; random values expose them.
-  """
-  rng = np.random.default_rng(seed)
-  feeds = {}
-  for variable in tf.compat.v1.global_variables():
-    if 'BatchNorm' not in variable.name:
-      continue
-    shape = variable.shape.as_list()
-    if 'moving_variance' in variable.name or 'gamma' in variable.name:
-      value = rng.uniform(0.5, 1.5, shape)
-    else:
-      value = rng.uniform(-0.2, 0.2, shape)
-    feeds[variable.initializer.inputs[1]] = value.astype(np.float32)
-  session.run([variable.initializer for variable in
-               tf.compat.v1.global_variables()
-               if variable.initializer.inputs[1] in feeds], feeds)
 
 
 BLOCK_NAMES = tuple('/block%d' % i for i in range(1, 5))
@@ -117,11 +92,6 @@ def restored_run(depth, num_classes, checkpoint, images_key):
 @pytest.fixture(scope='module')
 def checkpoint_dir(tmp_path_factory):
   return str(tmp_path_factory.mktemp('reference_checkpoints'))
-
-
-def max_relative_difference(actual, expected):
-  """Largest |actual - expected| relative to the largest |expected|."""
-  return float(np.max(np.abs(actual - expected)) / np.max(np.abs(expected)))
 
 
 @pytest.mark.parametrize('num_classes', [1000, 1001])

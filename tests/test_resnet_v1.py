@@ -15,9 +15,9 @@ from tf_slim.nets import resnet_v1 as reference
 
 import resnet_v2
 from conftest import random_images
-from test_core_reference import max_relative_difference
-from test_core_reference import randomize_variables
-from test_core_reference import variable_signature
+from conftest import max_relative_difference
+from conftest import randomize_variables
+from conftest import variable_signature
 
 DEPTHS = (50, 101, 152, 200)
 IMAGES = random_images(2, 64, 64, seed=1)

@@ -14,8 +14,8 @@ import tf_slim as slim
 
 import resnet_v2
 from conftest import random_images
-from test_core_reference import max_relative_difference
-from test_core_reference import randomize_variables
+from conftest import max_relative_difference
+from conftest import randomize_variables
 
 EPSILON = 1e-5  # resnet_arg_scope's batch_norm_epsilon
 
