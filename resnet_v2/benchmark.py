@@ -107,10 +107,12 @@ def output_stride(model):
 def check_spec(spec):
   """Raise a ValueError (one sentence saying what works) for a bad spec.
 
-  Checks the model name, the counts, that the image is at least as large
-  as the model's output stride, the mode, and that this machine runs the
-  precision natively.
+  Checks the session options first (with XLA, they must reach TensorFlow
+  before the precision check sets up its devices), then the model name,
+  the counts, that the image is at least as large as the model's output
+  stride, the mode, and that this machine runs the precision natively.
   """
+  spec.session_config()
   registry.get_spec(spec.model)
   timing.check_count('batch_size', spec.batch_size, 1)
   timing.check_count('num_batches', spec.num_batches, 1)
@@ -126,7 +128,6 @@ def check_spec(spec):
     raise ValueError('mode must be one of %s; got %r.'
                      % (', '.join(MODES), spec.mode))
   precision_lib.check_precision_supported(spec.precision)
-  spec.session_config()
 
 
 def gflops_per_image(model, image_size, mode):

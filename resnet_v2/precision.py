@@ -119,8 +119,11 @@ def _check_thread_count(name, value):
 def _enable_xla_on_cpu():
   """Add ``XLA_CPU_JIT_FLAG`` to ``TF_XLA_FLAGS`` unless it is there.
 
-  TensorFlow reads ``TF_XLA_FLAGS`` once, when the first session of the
-  process optimises its graph, so this only takes effect before that.
+  TensorFlow reads ``TF_XLA_FLAGS`` once, when it first sets up its
+  devices (the first session, or a device query such as ``has_gpu``), so
+  this only takes effect before that. The flag is harmless on a GPU
+  machine and for sessions without a JIT level: it only lets a session
+  that asks for global JIT compile CPU ops too.
   """
   flags = os.environ.get('TF_XLA_FLAGS', '')
   if XLA_CPU_JIT_FLAG not in flags.split():
@@ -135,10 +138,10 @@ def session_config(precision='fp32', xla=False, intra_op_threads=0,
     precision: 'fp32', or 'bf16' to turn on the mixed-precision rewrite
       that fits the hardware (see the module docstring).
     xla: compile the graph with XLA at the global JIT level, which fuses
-      the element-wise ops around each convolution into one kernel. On a
-      CPU this also sets ``TF_XLA_FLAGS=--tf_xla_cpu_global_jit`` in the
-      environment, which TensorFlow honours only if no session of this
-      process has run yet.
+      the element-wise ops around each convolution into one kernel. For
+      CPUs this also adds ``--tf_xla_cpu_global_jit`` to ``TF_XLA_FLAGS``
+      in the environment, which TensorFlow honours only if it has not set
+      up its devices yet in this process: call this first.
     intra_op_threads: threads one op may use (0: one per core).
     inter_op_threads: ops that may run at once (0: TensorFlow's choice).
 
@@ -156,6 +159,8 @@ def session_config(precision='fp32', xla=False, intra_op_threads=0,
   _check_thread_count('inter_op_threads', inter_op_threads)
   if not isinstance(xla, bool):
     raise ValueError('xla must be True or False; got %r.' % (xla,))
+  if xla:
+    _enable_xla_on_cpu()
   config = tf.ConfigProto(intra_op_parallelism_threads=intra_op_threads,
                           inter_op_parallelism_threads=inter_op_threads)
   if precision == 'bf16':
@@ -168,6 +173,4 @@ def session_config(precision='fp32', xla=False, intra_op_threads=0,
   if xla:
     config.graph_options.optimizer_options.global_jit_level = (
         tf.OptimizerOptions.ON_1)
-    if not has_gpu():
-      _enable_xla_on_cpu()
   return config

@@ -5,6 +5,8 @@ the dtypes of the ops TensorFlow actually runs after the bf16 rewrite.
 """
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -55,8 +57,7 @@ def test_threads_are_passed_through():
   assert config.inter_op_parallelism_threads == 1
 
 
-def test_xla_sets_the_global_jit_level_and_the_cpu_flag(cpu_only,
-                                                         monkeypatch):
+def test_xla_sets_the_global_jit_level_and_the_cpu_flag(monkeypatch):
   monkeypatch.setenv('TF_XLA_FLAGS', '--tf_xla_auto_jit=0')
   config = resnet_v2.session_config(xla=True)
   assert (config.graph_options.optimizer_options.global_jit_level ==
@@ -65,6 +66,34 @@ def test_xla_sets_the_global_jit_level_and_the_cpu_flag(cpu_only,
       '--tf_xla_auto_jit=0', precision.XLA_CPU_JIT_FLAG]
   resnet_v2.session_config(xla=True)
   assert os.environ['TF_XLA_FLAGS'].count(precision.XLA_CPU_JIT_FLAG) == 1
+
+
+XLA_PROBE = """
+import tensorflow.compat.v1 as tf
+from resnet_v2 import precision
+config = precision.session_config(xla=True)
+precision.check_precision_supported('fp32')
+with tf.Graph().as_default():
+  images = tf.Variable(tf.ones([2, 8, 8, 3]))
+  kernel = tf.Variable(tf.ones([3, 3, 3, 4]))
+  output = tf.nn.relu(tf.nn.conv2d(images, kernel, 1, 'SAME') + 1.0)
+  with tf.Session(config=config) as session:
+    session.run(tf.global_variables_initializer())
+    metadata = tf.RunMetadata()
+    session.run(output, options=tf.RunOptions(output_partition_graphs=True),
+                run_metadata=metadata)
+print('_XlaRun' in {node.op for graph in metadata.partition_graphs
+                    for node in graph.node})
+"""
+
+
+def test_xla_really_compiles_on_a_fresh_process():
+  environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3')
+  environment.pop('TF_XLA_FLAGS', None)
+  finished = subprocess.run([sys.executable, '-c', XLA_PROBE],
+                            capture_output=True, text=True, check=True,
+                            env=environment, timeout=120)
+  assert finished.stdout.strip().splitlines()[-1] == 'True'
 
 
 @pytest.mark.parametrize('arguments, name', [
