@@ -34,44 +34,45 @@ HELP_FLAGS = ('-h', '--help', '--helpshort', '--helpfull', '-?')
 # this module can be imported next to other command-line modules (as the
 # tests do) even where they define flags of the same names.
 FLAGS = flags.FlagValues()
+DEFAULTS = benchmark.BenchmarkSpec()
 
 flags.DEFINE_string(
-    'model', 'resnet_v2_50',
+    'model', DEFAULTS.model,
     'The model to time: any name in resnet_v2.list_models().',
     flag_values=FLAGS)
 flags.DEFINE_list(
     'depths', [],
     'Comma list of models to sweep instead of --model, e.g. '
     'resnet_v2_50,resnet_v2_101,resnet_v2_152.', flag_values=FLAGS)
-flags.DEFINE_integer('batch_size', 32, 'Images per batch.',
+flags.DEFINE_integer('batch_size', DEFAULTS.batch_size, 'Images per batch.',
                      flag_values=FLAGS)
-flags.DEFINE_integer('image_size', 224, 'Height and width of the images.',
-                     flag_values=FLAGS)
-flags.DEFINE_integer('num_batches', 20, 'Timed steps per run.',
-                     flag_values=FLAGS)
+flags.DEFINE_integer('image_size', DEFAULTS.image_size,
+                     'Height and width of the images.', flag_values=FLAGS)
+flags.DEFINE_integer('num_batches', DEFAULTS.num_batches,
+                     'Timed steps per run.', flag_values=FLAGS)
 flags.DEFINE_integer(
-    'num_burn_in', 3,
+    'num_burn_in', DEFAULTS.num_burn_in,
     'Untimed steps before them (graph optimisation, allocation and warm '
     'caches).', flag_values=FLAGS)
 flags.DEFINE_string(
-    'mode', 'forward',
+    'mode', DEFAULTS.mode,
     'forward (logits, inference batch norm), forward_backward (gradients of '
     'an L2 loss on the logits and batch-norm updates) or both.',
     flag_values=FLAGS)
 flags.DEFINE_list(
-    'precision', ['fp32'],
+    'precision', [DEFAULTS.precision],
     'fp32, bf16 (bfloat16 mixed precision on CPUs with AVX512-BF16/AMX, '
     'float16 on GPUs) or fp32,bf16 for both.', flag_values=FLAGS)
-flags.DEFINE_bool('xla', False, 'Compile the graph with XLA.',
+flags.DEFINE_bool('xla', DEFAULTS.xla, 'Compile the graph with XLA.',
                   flag_values=FLAGS)
-flags.DEFINE_integer('intra_op_threads', 0,
+flags.DEFINE_integer('intra_op_threads', DEFAULTS.intra_op_threads,
                      'Threads per op; 0 lets TensorFlow use every core.',
                      flag_values=FLAGS)
-flags.DEFINE_integer('inter_op_threads', 0,
+flags.DEFINE_integer('inter_op_threads', DEFAULTS.inter_op_threads,
                      'Ops run at once; 0 lets TensorFlow decide.',
                      flag_values=FLAGS)
 flags.DEFINE_bool(
-    'compare', False,
+    'compare', DEFAULTS.compare,
     "Also time TF-Slim's reference and Keras' net of the same depth on the "
     'same input, interleaved with this one.', flag_values=FLAGS)
 flags.DEFINE_string(
