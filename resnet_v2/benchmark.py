@@ -243,6 +243,43 @@ def _info_string(spec):
       spec.image_size)
 
 
+def _build_targets(spec, stream):
+  """Build the nets of ``spec`` on one input batch in the default graph.
+
+  Returns ``(targets, project_logits)``: an ordered dict from each net's
+  name (the project's first, then its peers under ``compare``) to what a
+  step fetches, and the project net's logits.
+  """
+  contenders = peers.project_and_peers(spec.model)
+  if not spec.compare:
+    contenders = contenders[:1]
+  images = benchmark_images(spec.batch_size, spec.image_size)
+  targets = collections.OrderedDict()
+  logits = []
+  for contender in contenders:
+    _say(stream, 'Building %s: %s %s graph...' % (
+        contender.name, spec.model, spec.mode.replace('_', '-')))
+    outputs = contender.build(spec.model, images,
+                              is_training=spec.mode == 'forward_backward')
+    logits.append(outputs.logits)
+    targets[contender.name] = timed_target(outputs, spec.mode)
+  return targets, logits[0]
+
+
+def _time_targets(session, targets, spec, stream):
+  """``(project TimingResult, PeerResults or None)`` for the built targets."""
+  _say(stream, 'Timing %d steps after %d burn-in steps...'
+       % (spec.num_batches, spec.num_burn_in))
+  project_name = next(iter(targets))
+  if not spec.compare:
+    return timing.time_tensorflow_run(
+        session, targets[project_name], _info_string(spec), spec.num_batches,
+        spec.num_burn_in, stream=stream), None
+  timings = timing.time_interleaved(session, targets, spec.num_batches,
+                                    spec.num_burn_in, stream=stream)
+  return timings[project_name], _peer_results(timings, project_name)
+
+
 def _time_spec(spec, stream):
   """Build the spec's graph and time it.
 
@@ -250,20 +287,8 @@ def _time_spec(spec, stream):
   ``TimingResult``, the compare table (or None) and the bf16 deviation (or
   None).
   """
-  contenders = peers.project_and_peers(spec.model)
-  if not spec.compare:
-    contenders = contenders[:1]
   with tf.Graph().as_default():
-    images = benchmark_images(spec.batch_size, spec.image_size)
-    targets = collections.OrderedDict()
-    logits = []
-    for contender in contenders:
-      _say(stream, 'Building %s: %s %s graph...' % (
-          contender.name, spec.model, spec.mode.replace('_', '-')))
-      outputs = contender.build(spec.model, images,
-                                is_training=spec.mode == 'forward_backward')
-      logits.append(outputs.logits)
-      targets[contender.name] = timed_target(outputs, spec.mode)
+    targets, project_logits = _build_targets(spec, stream)
     initializer = tf.global_variables_initializer()
     with tf.Session(config=spec.session_config()) as session:
       _say(stream, 'Initialising variables...')
@@ -271,20 +296,9 @@ def _time_spec(spec, stream):
       deviation = None
       if spec.precision == 'bf16' and spec.mode == 'forward':
         _say(stream, 'Comparing bf16 logits with fp32 on the same weights...')
-        deviation = bf16_deviation(session, logits[0], initializer, spec)
-      _say(stream, 'Timing %d steps after %d burn-in steps...'
-           % (spec.num_batches, spec.num_burn_in))
-      if spec.compare:
-        timings = timing.time_interleaved(
-            session, targets, spec.num_batches, spec.num_burn_in,
-            stream=stream)
-        project_name = contenders[0].name
-        return timings[project_name], _peer_results(timings,
-                                                    project_name), deviation
-      result = timing.time_tensorflow_run(
-          session, targets[contenders[0].name], _info_string(spec),
-          spec.num_batches, spec.num_burn_in, stream=stream)
-      return result, None, deviation
+        deviation = bf16_deviation(session, project_logits, initializer, spec)
+      result, peer_results = _time_targets(session, targets, spec, stream)
+  return result, peer_results, deviation
 
 
 def run_benchmark(spec, peak=None, stream=None):
