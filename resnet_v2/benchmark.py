@@ -14,6 +14,7 @@ Python, which is what the classic TensorFlow benchmarks measured too.
 """
 
 import collections
+import statistics
 
 import numpy as np
 import tensorflow.compat.v1 as tf
@@ -78,9 +79,11 @@ PeerResult = collections.namedtuple(
                    'ratio_to_project'])
 PeerResult.__doc__ = """One net's timing in a ``compare`` run.
 
-``ratio_to_project`` is the net's median seconds per batch over the
-project's: above 1 the project is faster. Medians, because the steps of an
-interleaved run on a shared machine are occasionally slowed by others.
+``ratio_to_project`` is the median, over the interleaved rounds, of the
+net's step time divided by the project's step time in the same round:
+above 1 the project is faster. A median of paired ratios, because on a
+shared machine other work slows whole stretches of rounds, and the odd
+single step.
 """
 
 
@@ -227,12 +230,18 @@ def bf16_deviation(session, logits, initializer, spec):
   return max_relative_deviation(reduced, full)
 
 
-def _peer_results(timings, project_name):
-  """``PeerResult`` for every timed net, the project's first."""
-  project_median = timings[project_name].median
-  return tuple(PeerResult(name, result.mean, result.median,
-                          result.median / project_median)
-               for name, result in timings.items())
+def peer_results(timings, project_name):
+  """``PeerResult`` for every timed net, the project's first.
+
+  The ratio is the median of the step-by-step ratios: a net's step and the
+  project's step of the same interleaved round saw the same machine, so
+  pairing them cancels drift that a ratio of two medians would keep.
+  """
+  project = timings[project_name].durations
+  return tuple(
+      PeerResult(name, result.mean, result.median, statistics.median(
+          peer / ours for peer, ours in zip(result.durations, project)))
+      for name, result in timings.items())
 
 
 def _info_string(spec):
@@ -277,7 +286,7 @@ def _time_targets(session, targets, spec, stream):
         spec.num_burn_in, stream=stream), None
   timings = timing.time_interleaved(session, targets, spec.num_batches,
                                     spec.num_burn_in, stream=stream)
-  return timings[project_name], _peer_results(timings, project_name)
+  return timings[project_name], peer_results(timings, project_name)
 
 
 def _time_spec(spec, stream):

@@ -19,6 +19,7 @@ from resnet_v2 import benchmark_report
 from resnet_v2 import matmul_peak
 from resnet_v2 import peers
 from resnet_v2 import precision
+from resnet_v2 import timing
 
 JSON_KEYS = {'model', 'batch_size', 'image_size', 'mode', 'precision', 'xla',
              'num_batches', 'mean_sec_per_batch', 'sd_sec_per_batch',
@@ -85,9 +86,18 @@ def test_compare_lists_this_package_then_its_peers(compared):
   ours = compared.peers[0]
   assert ours.mean_sec_per_batch == compared.mean_sec_per_batch
   assert ours.ratio_to_project == 1.0
-  for peer in compared.peers:
-    assert peer.ratio_to_project == pytest.approx(
-        peer.median_sec_per_batch / compared.median_sec_per_batch)
+  assert all(peer.ratio_to_project > 0 for peer in compared.peers)
+
+
+def test_peer_ratio_is_the_median_of_step_by_step_ratios():
+  timings = {
+      'ours': timing.TimingResult('ours', 0, 0, (1.0, 2.0, 4.0)),
+      'peer': timing.TimingResult('peer', 0, 0, (1.5, 2.0, 8.0)),
+  }
+  ours, peer = benchmark.peer_results(timings, 'ours')
+  assert (ours.name, ours.ratio_to_project) == ('ours', 1.0)
+  assert (peer.name, peer.median_sec_per_batch) == ('peer', 2.0)
+  assert peer.ratio_to_project == 1.5
 
 
 def profiled_flops(model, image_size):
