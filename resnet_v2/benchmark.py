@@ -292,7 +292,7 @@ def _time_targets(session, targets, spec, stream):
 def _time_spec(spec, stream):
   """Build the spec's graph and time it.
 
-  Returns ``(timing, peer_results, deviation)``: the project's
+  Returns ``(timing, peer_table, deviation)``: the project's
   ``TimingResult``, the compare table (or None) and the bf16 deviation (or
   None).
   """
@@ -306,8 +306,8 @@ def _time_spec(spec, stream):
       if spec.precision == 'bf16' and spec.mode == 'forward':
         _say(stream, 'Comparing bf16 logits with fp32 on the same weights...')
         deviation = bf16_deviation(session, project_logits, initializer, spec)
-      result, peer_results = _time_targets(session, targets, spec, stream)
-  return result, peer_results, deviation
+      result, peer_table = _time_targets(session, targets, spec, stream)
+  return result, peer_table, deviation
 
 
 def run_benchmark(spec, peak=None, stream=None):
@@ -328,7 +328,7 @@ def run_benchmark(spec, peak=None, stream=None):
   check_spec(spec)
   if peak is None:
     peak = measure_peak(spec, stream)
-  result, peer_results, deviation = _time_spec(spec, stream)
+  result, peer_table, deviation = _time_spec(spec, stream)
   per_image = gflops_per_image(spec.model, spec.image_size, spec.mode)
   achieved = per_image * spec.batch_size / result.mean
   return BenchmarkResult(
@@ -340,7 +340,7 @@ def run_benchmark(spec, peak=None, stream=None):
       images_per_sec=spec.batch_size / result.mean,
       gflops_per_image=per_image, achieved_gflops=achieved,
       peak_gflops=peak.gflops, percent_of_peak=100.0 * achieved / peak.gflops,
-      peers=peer_results, bf16_max_relative_deviation=deviation)
+      peers=peer_table, bf16_max_relative_deviation=deviation)
 
 
 def sweep_specs(models, modes, precisions, **options):
