@@ -69,7 +69,8 @@ flags.DEFINE_integer('intra_op_threads', DEFAULTS.intra_op_threads,
                      'Threads per op; 0 lets TensorFlow use every core.',
                      flag_values=FLAGS)
 flags.DEFINE_integer('inter_op_threads', DEFAULTS.inter_op_threads,
-                     'Ops run at once; 0 lets TensorFlow decide.',
+                     'Ops run at once; 0 lets TensorFlow decide (one per '
+                     'core), which splits the cores between ops.',
                      flag_values=FLAGS)
 flags.DEFINE_bool(
     'compare', DEFAULTS.compare,
