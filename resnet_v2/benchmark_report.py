@@ -72,7 +72,7 @@ def peers_table(result):
   rows = [(peer.name, '%.3f' % peer.median_sec_per_batch,
            '%.3f' % peer.mean_sec_per_batch,
            '%.1f' % (result.batch_size / peer.median_sec_per_batch),
-           '%.2f' % peer.ratio_to_project)
+           '%.3f' % peer.ratio_to_project)
           for peer in result.peers]
   return markdown_table(PEER_HEADERS, rows)
 

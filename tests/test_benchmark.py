@@ -257,7 +257,7 @@ def test_peers_table_shows_every_net_and_its_ratio(compared):
   lines = benchmark_report.peers_table(compared).splitlines()
   assert len(lines) == 5
   assert lines[2].startswith('| resnet_v2 (this package) |')
-  assert lines[2].endswith('| 1.00 |')
+  assert lines[2].endswith('| 1.000 |')
 
 
 def test_json_file_is_one_object_or_a_list_of_runs(compared, trained,
