@@ -110,7 +110,7 @@ class BenchmarkResult(collections.namedtuple('BenchmarkResult', [
   __slots__ = ()
 
   def to_json(self):
-    """A JSON-ready dict; ``peers`` and the bf16 deviation only when measured."""
+    """A JSON-ready dict; peers and the bf16 deviation only when measured."""
     record = self._asdict()
     if self.peers is None:
       del record['peers']
@@ -202,7 +202,7 @@ def measure_peak(spec, stream=None):
 
 
 def max_relative_deviation(values, reference):
-  """``max |values - reference| / max |reference|``, 0 for an all-zero reference.
+  """``max |values - reference| / max |reference|`` (0 if reference is 0).
 
   Relative to the largest reference value rather than element by element,
   so logits near zero do not turn a tiny absolute error into a huge ratio.

@@ -90,7 +90,7 @@ def check_writable(path, flag_name):
 
 
 def json_record(results):
-  """The JSON value for ``results``: one run's object, or ``{"runs": [...]}``."""
+  """The JSON of ``results``: one run's object, or ``{"runs": [...]}``."""
   records = [result.to_json() for result in results]
   return records[0] if len(records) == 1 else {'runs': records}
 
@@ -107,8 +107,9 @@ def check_plotting_available():
   try:
     import matplotlib  # noqa: F401  (only checks that it is installed)
   except ImportError as error:
-    raise ValueError('plotting needs matplotlib: pip install '
-                     '"resnet_v2[plots]" or leave out the plot path.') from error
+    message = ('plotting needs matplotlib: pip install "resnet_v2[plots]" or '
+               'leave out the plot path.')
+    raise ValueError(message) from error
 
 
 def plot_images_per_sec(results, path):

@@ -1,4 +1,4 @@
-"""Time repeated ``session.run`` calls the way TensorFlow's classic benchmarks do.
+"""Time ``session.run`` calls the way TensorFlow's classic benchmarks did.
 
 The protocol, from the AlexNet/VGG/Inception timing scripts that shipped
 with TensorFlow: run a few untimed burn-in steps first (they pay for graph
@@ -44,7 +44,7 @@ class TimingResult(collections.namedtuple(
 
 
 def check_count(name, value, minimum):
-  """Raise a ValueError naming ``name`` unless ``value`` is an int >= ``minimum``.
+  """Raise a ValueError naming ``name`` unless ``value`` is an int >= minimum.
 
   Bools are refused although Python counts them as ints: ``True`` steps is
   a mistake, not a count.

@@ -131,7 +131,7 @@ def test_trained_run_reports_three_times_the_forward_flops(trained):
 
 @pytest.fixture(scope='module')
 def three_nets():
-  """This package's, TF-Slim's and Keras' resnet_v2_50 on one input, training."""
+  """This package's, TF-Slim's and Keras' resnet_v2_50 in training mode."""
   with tf.Graph().as_default() as graph:
     images = benchmark.benchmark_images(2, 32)
     built = {contender.name: contender.build('resnet_v2_50', images, True)
@@ -141,7 +141,8 @@ def three_nets():
 
 def test_peers_are_the_same_size_as_this_package(three_nets):
   _, built = three_nets
-  sizes = {name: sum(v.shape.num_elements() for v in outputs.trainable_variables)
+  sizes = {name: sum(variable.shape.num_elements()
+                     for variable in outputs.trainable_variables)
            for name, outputs in built.items()}
   assert len(set(sizes.values())) == 1, sizes
   assert {len(outputs.update_ops) > 0 for outputs in built.values()} == {True}

@@ -1,4 +1,4 @@
-"""``benchmarks/time_resnet_v2.py``: flags in, report and JSON out, one-line errors.
+"""``time_resnet_v2.py``: flags in, report and JSON out, one-line errors.
 
 The command runs in-process through its ``parse_flags`` and ``main`` (one
 subprocess checks the real exit path); oracles are the issue's JSON keys,
@@ -41,7 +41,7 @@ def fast_peak(cli):
 
 
 def run(cli, arguments):
-  """Parse ``arguments`` as the command line, run ``main``, return its results."""
+  """Run ``main`` on ``arguments`` as the command line; return its results."""
   cli.FLAGS.unparse_flags()
   return cli.main(cli.parse_flags(['time_resnet_v2'] + arguments))
 

@@ -21,7 +21,7 @@ STEP = re.compile(r'^\d{4}-\d\d-\d\d [\d:.]+: step (\d+), duration = (.+)$')
 
 
 class FakeClockSession:
-  """A session whose every run takes the next of ``step_seconds`` on a fake clock."""
+  """A session each of whose runs takes the next of ``step_seconds``."""
 
   def __init__(self, monkeypatch, step_seconds):
     self.now = 0.0
