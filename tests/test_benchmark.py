@@ -8,6 +8,7 @@ numbers themselves. Every net is tiny (32x32 images, a few batches).
 
 import io
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -285,3 +286,9 @@ def test_unwritable_paths_are_refused(tmp_path):
   with pytest.raises(ValueError, match='not a writable directory'):
     benchmark_report.check_writable(str(tmp_path / 'no' / 'out.json'),
                                     '--json_out')
+
+
+def test_plotting_without_matplotlib_is_refused(monkeypatch):
+  monkeypatch.setitem(sys.modules, 'matplotlib', None)
+  with pytest.raises(ValueError, match=r'pip install "resnet_v2\[plots\]"'):
+    benchmark_report.check_plotting_available()

@@ -144,3 +144,14 @@ def test_the_script_exits_non_zero_without_a_traceback():
   assert finished.stderr.splitlines()[-1].startswith(
       "time_resnet_v2: error: Unknown model name 'nope'")
   assert finished.stdout == ''
+
+
+def test_help_lists_the_flags_and_exits_0(cli, capsys):
+  with pytest.raises(SystemExit) as exit_info:
+    cli.parse_flags(['time_resnet_v2', '--help'])
+  assert exit_info.value.code == 0
+  out = capsys.readouterr().out
+  assert '--num_batches=100 --num_burn_in=10' in out
+  for flag in ('--model', '--depths', '--precision', '--compare', '--json_out',
+               '--plot_out', '--inter_op_threads'):
+    assert flag in out
