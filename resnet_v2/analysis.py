@@ -263,6 +263,25 @@ def unit_output_strides(name_or_blocks):
           for step in _unit_steps(blocks, 1, 1)]
 
 
+def output_stride(name_or_blocks):
+  """How much smaller than the image the net's last feature map is."""
+  return unit_output_strides(name_or_blocks)[-1][1]
+
+
+def check_image_size(name, image_size):
+  """Raise a ValueError unless ``image_size`` is an int >= the net's stride.
+
+  Below the output stride the last blocks see a single pixel surrounded by
+  zero padding, so the deepest features carry no spatial information.
+  """
+  stride = output_stride(name)
+  if not _checks.is_int(image_size) or image_size < stride:
+    raise ValueError(
+        'image_size=%r is too small for %s, whose output stride is %d: use '
+        'image_size >= %d (224 is the standard size).'
+        % (image_size, name, stride, stride))
+
+
 def describe(name_or_blocks, image_size=224, num_classes=1000):
   """Parameters, multiply-adds and block output shapes of a model.
 

@@ -121,11 +121,6 @@ class BenchmarkResult(collections.namedtuple('BenchmarkResult', [
     return record
 
 
-def output_stride(model):
-  """How much smaller than the image the model's last feature map is."""
-  return analysis.unit_output_strides(model)[-1][1]
-
-
 def check_spec(spec):
   """Raise a ValueError (one sentence saying what works) for a bad spec.
 
@@ -140,12 +135,7 @@ def check_spec(spec):
   timing.check_count('num_batches', spec.num_batches, 1)
   timing.check_count('num_burn_in', spec.num_burn_in, 0)
   timing.check_count('image_size', spec.image_size, 1)
-  stride = output_stride(spec.model)
-  if spec.image_size < stride:
-    raise ValueError(
-        'image_size=%d is too small for %s, whose output stride is %d: use '
-        'image_size >= %d (224 is the standard size).'
-        % (spec.image_size, spec.model, stride, stride))
+  analysis.check_image_size(spec.model, spec.image_size)
   if spec.mode not in MODES:
     raise ValueError('mode must be one of %s; got %r.'
                      % (', '.join(MODES), spec.mode))

@@ -136,22 +136,13 @@ def check_options(options):
 def resolve_image_size(model, image_size):
   """The input side to use: ``image_size`` or the model's default, checked.
 
-  The smallest useful input is the net's output stride (32 for the
-  standard nets): below it the last blocks only see zero padding around a
-  single pixel, so the deepest features carry no spatial information.
-
   Raises:
-    ValueError: naming the smallest size that works.
+    ValueError: naming the smallest size that works
+      (``analysis.check_image_size``).
   """
   if image_size is None:
     return registry.get_spec(model).default_image_size
-  stride = analysis.unit_output_strides(model)[-1][1]
-  if isinstance(image_size, bool) or not isinstance(image_size, int) or \
-      image_size < stride:
-    raise ValueError(
-        'image_size=%r is too small for %s: its output stride is %d, so use '
-        '--image_size %d or more (images are resized to it).'
-        % (image_size, model, stride, stride))
+  analysis.check_image_size(model, image_size)
   return image_size
 
 
