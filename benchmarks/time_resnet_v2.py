@@ -22,19 +22,20 @@ import sys
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 from absl import flags  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
-from resnet_v2 import benchmark  # noqa: E402
-from resnet_v2 import benchmark_report  # noqa: E402
+from resnet_v2.benchmark import plot  # noqa: E402
+from resnet_v2.benchmark import report  # noqa: E402
+from resnet_v2.benchmark import runner  # noqa: E402
+from resnet_v2.benchmark import spec as spec_lib  # noqa: E402
+from resnet_v2.common import cli  # noqa: E402
 
 PROGRAM = 'time_resnet_v2'
-HELP_FLAGS = ('-h', '--help', '--helpshort', '--helpfull', '-?')
 
 # The flags live in their own FlagValues, not absl's global one, so that
 # this module can be imported next to other command-line modules (as the
 # tests do) even where they define flags of the same names.
 FLAGS = flags.FlagValues()
-DEFAULTS = benchmark.BenchmarkSpec()
+DEFAULTS = spec_lib.BenchmarkSpec()
 
 flags.DEFINE_string(
     'model', DEFAULTS.model,
@@ -59,10 +60,7 @@ flags.DEFINE_string(
     'forward (logits, inference batch norm), forward_backward (gradients of '
     'an L2 loss on the logits and batch-norm updates) or both.',
     flag_values=FLAGS)
-flags.DEFINE_list(
-    'precision', [DEFAULTS.precision],
-    'fp32, bf16 (bfloat16 mixed precision on CPUs with AVX512-BF16/AMX, '
-    'float16 on GPUs) or fp32,bf16 for both.', flag_values=FLAGS)
+cli.define_precision_flag(FLAGS, several=True)
 flags.DEFINE_bool('xla', DEFAULTS.xla, 'Compile the graph with XLA.',
                   flag_values=FLAGS)
 flags.DEFINE_integer('intra_op_threads', DEFAULTS.intra_op_threads,
@@ -86,29 +84,16 @@ flags.DEFINE_string(
     'path (needs matplotlib).', flag_values=FLAGS)
 
 
-def _fail(message):
-  """Print one error line to stderr and exit with status 2."""
-  print('%s: error: %s' % (PROGRAM, message), file=sys.stderr)
-  sys.exit(2)
-
-
 def parse_flags(argv):
   """Parse ``argv`` into ``FLAGS``; help on request, one line on a bad flag."""
-  if any(argument in HELP_FLAGS for argument in argv[1:]):
-    print(__doc__)
-    print(FLAGS.get_help())
-    sys.exit(0)
-  try:
-    return FLAGS(argv)
-  except flags.Error as error:
-    _fail(error)
+  return cli.parse(FLAGS, argv, __doc__, PROGRAM)
 
 
 def _modes(mode):
   """The modes ``--mode`` names; ValueError for anything else."""
   if mode == 'both':
-    return list(benchmark.MODES)
-  if mode in benchmark.MODES:
+    return list(spec_lib.MODES)
+  if mode in spec_lib.MODES:
     return [mode]
   raise ValueError('--mode must be forward, forward_backward or both; got %r.'
                    % mode)
@@ -116,40 +101,36 @@ def _modes(mode):
 
 def specs_from_flags():
   """The ``BenchmarkSpec`` list the flags ask for, checked up front."""
-  specs = benchmark.sweep_specs(
+  specs = spec_lib.sweep_specs(
       FLAGS.depths or [FLAGS.model], _modes(FLAGS.mode), FLAGS.precision,
       batch_size=FLAGS.batch_size, image_size=FLAGS.image_size,
       xla=FLAGS.xla, num_batches=FLAGS.num_batches,
       num_burn_in=FLAGS.num_burn_in, intra_op_threads=FLAGS.intra_op_threads,
       inter_op_threads=FLAGS.inter_op_threads, compare=FLAGS.compare)
   for spec in specs:
-    benchmark.check_spec(spec)
+    spec_lib.check_spec(spec)
   if FLAGS.json_out:
-    benchmark_report.check_writable(FLAGS.json_out, '--json_out')
+    report.check_writable(FLAGS.json_out, '--json_out')
   if FLAGS.plot_out:
-    benchmark_report.check_writable(FLAGS.plot_out, '--plot_out')
-    benchmark_report.check_plotting_available()
+    report.check_writable(FLAGS.plot_out, '--plot_out')
+    plot.check_plotting_available()
   return specs
 
 
 def main(argv):
   """Run the benchmark the flags describe; print, and save what was asked."""
-  if len(argv) > 1:
-    _fail('unexpected arguments %s; every option is a --flag.'
-          % ' '.join(argv[1:]))
-  tf.get_logger().setLevel('ERROR')
-  try:
+  del argv  # Every option is a flag; parse_flags refused anything else.
+  cli.quiet_logs()
+  with cli.errors_as_usage(PROGRAM):
     specs = specs_from_flags()
-  except ValueError as error:
-    _fail(error)
-  results = benchmark.run_sweep(specs)
+  results = runner.run_sweep(specs)
   print()
-  print(benchmark_report.sweep_table(results))
+  print(report.sweep_table(results))
   if FLAGS.json_out:
-    benchmark_report.write_json(results, FLAGS.json_out)
+    report.write_json(results, FLAGS.json_out)
     print('Wrote %s' % FLAGS.json_out)
   if FLAGS.plot_out:
-    benchmark_report.plot_images_per_sec(results, FLAGS.plot_out)
+    plot.plot_images_per_sec(results, FLAGS.plot_out)
     print('Wrote %s' % FLAGS.plot_out)
   return results
 

@@ -6,7 +6,7 @@ The proof that the zoo is a working classifier on real data, offline:
 
 writes the 1,797 digits (8x8, ten classes) as PNG files in a class-per-
 folder layout with a held-out fifth of every class, trains ``resnet_v2_18``
-on the rest with ``sample_data.DIGITS_RECIPE`` through the same library
+on the rest with ``options.DIGITS_RECIPE`` through the same library
 calls as ``python -m resnet_v2.train``, scores the held-out images as
 ``python -m resnet_v2.evaluate`` does, and ends with the line
 ``test_accuracy: <fraction>``. Needs scikit-learn (``pip install
@@ -22,13 +22,14 @@ import time  # noqa: E402
 
 from absl import flags  # noqa: E402
 
-from resnet_v2 import command_line  # noqa: E402
-from resnet_v2 import evaluation  # noqa: E402
-from resnet_v2 import sample_data  # noqa: E402
-from resnet_v2 import serving  # noqa: E402
-from resnet_v2 import training  # noqa: E402
+from resnet_v2.common import cli  # noqa: E402
+from resnet_v2.data import digits  # noqa: E402
+from resnet_v2.training import evaluation  # noqa: E402
+from resnet_v2.training import loop  # noqa: E402
+from resnet_v2.training import options  # noqa: E402
+from resnet_v2.training import saved_model  # noqa: E402
 
-RECIPE = sample_data.DIGITS_RECIPE
+RECIPE = options.DIGITS_RECIPE
 
 FLAGS = flags.FlagValues()
 
@@ -56,17 +57,17 @@ def main():
   """Write, train, evaluate (and export); the last line is the accuracy."""
   start = time.time()
   work_dir = FLAGS.work_dir or tempfile.mkdtemp(prefix='digits_')
-  train_images, test_images = sample_data.write_digits(
+  train_images, test_images = digits.write_digits(
       os.path.join(work_dir, 'digits'), FLAGS.test_fraction, FLAGS.seed)
   train_dir = os.path.join(work_dir, 'train')
-  training.train(sample_data.digits_train_options(
+  loop.train(options.digits_train_options(
       train_images, train_dir, model=FLAGS.model, batch_size=FLAGS.batch_size,
       max_steps=FLAGS.max_steps, learning_rate=FLAGS.learning_rate,
       seed=FLAGS.seed))
   result = evaluation.evaluate(train_dir, test_images)
   print(evaluation.report(result))
   if FLAGS.export_dir:
-    serving.export_saved_model(train_dir, FLAGS.export_dir)
+    saved_model.export_saved_model(train_dir, FLAGS.export_dir)
     print('exported SavedModel to %s' % FLAGS.export_dir)
   print('work_dir: %s  wall time: %.1f s' % (work_dir, time.time() - start))
   print('test_accuracy: %.4f' % result.top1)
@@ -74,4 +75,4 @@ def main():
 
 
 if __name__ == '__main__':
-  command_line.run(main, FLAGS, __doc__)
+  cli.run(main, FLAGS, __doc__)

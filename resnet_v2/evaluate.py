@@ -13,10 +13,9 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 from absl import flags  # noqa: E402
 
-from resnet_v2 import command_line  # noqa: E402
-from resnet_v2 import evaluation  # noqa: E402
-from resnet_v2 import image_folder  # noqa: E402
-from resnet_v2 import train_dir  # noqa: E402
+from resnet_v2.common import cli  # noqa: E402
+from resnet_v2.training import evaluation  # noqa: E402
+from resnet_v2.data import image_folder  # noqa: E402
 
 FLAGS = flags.FlagValues()
 
@@ -30,26 +29,22 @@ flags.DEFINE_boolean('tta', False,
                      'Average over centre/corner crops and their flips.',
                      flag_values=FLAGS)
 flags.DEFINE_integer('batch_size', 32, 'Images per batch.', flag_values=FLAGS)
-command_line.define_trained_run_flags(FLAGS)
-command_line.define_data_flags(FLAGS)
+cli.define_trained_run_flags(FLAGS)
+cli.define_data_flags(FLAGS)
 flags.mark_flag_as_required('data_dir', flag_values=FLAGS)
 
 
 def main():
   """Evaluate and print the report."""
-  subset = FLAGS.subset
-  if subset == 'auto':
-    run = train_dir.require_run(FLAGS.train_dir)
-    subset = 'validation' if run['validation_split'] else 'all'
   result = evaluation.evaluate(
-      FLAGS.train_dir, FLAGS.data_dir, subset=subset,
+      FLAGS.train_dir, FLAGS.data_dir, subset=FLAGS.subset,
       checkpoint_path=FLAGS.checkpoint_path, tta=FLAGS.tta,
       batch_size=FLAGS.batch_size, strict=FLAGS.strict,
       precision=FLAGS.precision)
-  print('subset: %s%s' % (subset, ' (10-crop TTA)' if FLAGS.tta else ''))
+  print('subset: %s%s' % (result.subset, ' (10-crop TTA)' if FLAGS.tta else ''))
   print(evaluation.report(result))
   return 0
 
 
 if __name__ == '__main__':
-  command_line.run(main, FLAGS, __doc__)
+  cli.run(main, FLAGS, __doc__)

@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from resnet_v2 import sample_data
+from resnet_v2.data import digits
 from resnet_v2 import training
 
 MODEL = 'resnet_v2_18'
@@ -23,7 +23,7 @@ def write_grey_classes(root, levels, per_class=4, size=8, seed=0):
     for j in range(per_class):
       image = np.clip(level + rng.randint(-20, 21, (size, size)), 0, 255)
       with open(os.path.join(class_dir, '%d.png' % j), 'wb') as f:
-        f.write(sample_data.encode_grey_png(image.astype(np.uint8)))
+        f.write(digits.encode_grey_png(image.astype(np.uint8)))
   return root
 
 

@@ -1,0 +1,197 @@
+"""How fast a model runs forward, or forward and backward, on this machine.
+
+One ``run_benchmark`` call builds one graph (a model on a fixed random
+batch), times it with the classic protocol of ``timing``, and reports the
+speed three ways: seconds per batch, images per second, and GFLOP/s as a
+percentage of the machine's matmul peak measured in the same process. With
+``compare`` the same graph also holds TF-Slim's reference net and Keras'
+net of the same depth on the same input, and their steps are interleaved
+with the project's, so all of them see the same machine.
+
+The input batch is a non-trainable variable, not a placeholder: the timed
+step then spends its time in the network, not in copying the batch from
+Python, which is what the classic TensorFlow benchmarks measured too.
+"""
+
+import collections
+
+import tensorflow.compat.v1 as tf
+
+from resnet_v2.benchmark import comparison
+from resnet_v2.benchmark import matmul_peak
+from resnet_v2.benchmark import peers
+from resnet_v2.benchmark import report
+from resnet_v2.benchmark import spec as spec_lib
+from resnet_v2.benchmark import timing
+from resnet_v2.nets import analysis
+
+
+def gflops_per_image(model, image_size, mode):
+  """GFLOPs one image costs: ``describe().flops``, tripled for training."""
+  flops = analysis.describe(model, image_size, peers.NUM_CLASSES).flops
+  if mode == 'forward_backward':
+    flops *= spec_lib.FORWARD_BACKWARD_COST
+  return flops / 1e9
+
+
+def benchmark_images(batch_size, image_size):
+  """A ``[batch, size, size, 3]`` non-trainable variable of random pixels."""
+  pixels = tf.random.uniform(
+      [batch_size, image_size, image_size, spec_lib.IMAGE_CHANNELS], -1.0,
+      1.0, seed=0)
+  return tf.Variable(pixels, trainable=False, name='benchmark_images')
+
+
+def timed_target(outputs, mode):
+  """What one step fetches: the logits, or every gradient of a train step.
+
+  Forward-backward differentiates ``tf.nn.l2_loss(logits)`` (as the
+  classic benchmarks do) with respect to every trainable variable and runs
+  the batch-norm updates: a train step without the optimizer's cheap
+  element-wise update. The gradients are fetched, not grouped under a
+  no-op: Grappler prunes stateless ops that only feed control
+  dependencies, so a grouped backward pass would silently not run.
+  """
+  if mode == 'forward':
+    return outputs.logits
+  gradients = tf.gradients(tf.nn.l2_loss(outputs.logits),
+                           outputs.trainable_variables)
+  return [gradients, tf.group(*outputs.update_ops)]
+
+
+def _say(stream, message):
+  """Print a progress message and flush it, so it shows while work runs."""
+  print(message, file=stream, flush=True)
+
+
+def measure_peak(spec, stream=None):
+  """The ``matmul_peak.PeakResult`` for the spec's precision and threads."""
+  size, num_runs = matmul_peak.DEFAULT_SIZE, matmul_peak.DEFAULT_NUM_RUNS
+  _say(stream, 'Measuring the %s matmul peak (%dx%d, %d runs)...' % (
+      spec.precision, size, size, num_runs))
+  peak = matmul_peak.measure_matmul_peak(spec.precision, size, num_runs,
+                                         config=spec.session_config())
+  _say(stream, 'Peak: %.1f GFLOP/s in %s.' % (peak.gflops, peak.dtype))
+  return peak
+
+
+def _info_string(spec):
+  """The name of the timed run in the protocol's summary line."""
+  return '%s %s (%s%s, batch %d, %dx%d)' % (
+      spec.model, spec.mode.replace('_', '-'), spec.precision,
+      ', XLA' if spec.xla else '', spec.batch_size, spec.image_size,
+      spec.image_size)
+
+
+def _build_targets(spec, stream):
+  """Build the nets of ``spec`` on one input batch in the default graph.
+
+  Returns ``(targets, project_logits)``: an ordered dict from each net's
+  name (the project's first, then its peers under ``compare``) to what a
+  step fetches, and the project net's logits.
+  """
+  contenders = peers.project_and_peers(spec.model)
+  if not spec.compare:
+    contenders = contenders[:1]
+  images = benchmark_images(spec.batch_size, spec.image_size)
+  targets = collections.OrderedDict()
+  logits = []
+  for contender in contenders:
+    _say(stream, 'Building %s: %s %s graph...' % (
+        contender.name, spec.model, spec.mode.replace('_', '-')))
+    outputs = contender.build(spec.model, images,
+                              is_training=spec.mode == 'forward_backward')
+    logits.append(outputs.logits)
+    targets[contender.name] = timed_target(outputs, spec.mode)
+  return targets, logits[0]
+
+
+def _time_targets(session, targets, spec, stream):
+  """``(project TimingResult, PeerResults or None)`` for the built targets."""
+  _say(stream, 'Timing %d steps after %d burn-in steps...'
+       % (spec.num_batches, spec.num_burn_in))
+  project_name = next(iter(targets))
+  if not spec.compare:
+    return timing.time_tensorflow_run(
+        session, targets[project_name], _info_string(spec), spec.num_batches,
+        spec.num_burn_in, stream=stream), None
+  timings = timing.time_interleaved(session, targets, spec.num_batches,
+                                    spec.num_burn_in, stream=stream)
+  return timings[project_name], comparison.peer_results(timings, project_name)
+
+
+def _time_spec(spec, stream):
+  """Build the spec's graph and time it.
+
+  Returns ``(timing, peer_table, deviation)``: the project's
+  ``TimingResult``, the compare table (or None) and the bf16 deviation (or
+  None).
+  """
+  with tf.Graph().as_default():
+    targets, project_logits = _build_targets(spec, stream)
+    initializer = tf.global_variables_initializer()
+    with tf.Session(config=spec.session_config()) as session:
+      _say(stream, 'Initialising variables...')
+      session.run(initializer)
+      deviation = None
+      if spec.precision == 'bf16' and spec.mode == 'forward':
+        _say(stream, 'Comparing bf16 logits with fp32 on the same weights...')
+        deviation = comparison.bf16_deviation(session, project_logits, initializer, spec)
+      result, peer_table = _time_targets(session, targets, spec, stream)
+  return result, peer_table, deviation
+
+
+def run_benchmark(spec, peak=None, stream=None):
+  """Time ``spec`` and report its speed against the machine's peak.
+
+  Args:
+    spec: a ``BenchmarkSpec``.
+    peak: a ``matmul_peak.PeakResult`` in the spec's precision, to reuse
+      one measurement across runs; measured here when None.
+    stream: where progress and timing lines go; stdout when None.
+
+  Returns:
+    A ``BenchmarkResult``.
+
+  Raises:
+    ValueError: for a bad spec (see ``check_spec``).
+  """
+  spec_lib.check_spec(spec)
+  if peak is None:
+    peak = measure_peak(spec, stream)
+  result, peer_table, deviation = _time_spec(spec, stream)
+  per_image = gflops_per_image(spec.model, spec.image_size, spec.mode)
+  achieved = per_image * spec.batch_size / result.mean
+  return spec_lib.BenchmarkResult(
+      model=spec.model, batch_size=spec.batch_size,
+      image_size=spec.image_size, mode=spec.mode, precision=spec.precision,
+      xla=spec.xla, num_batches=spec.num_batches,
+      mean_sec_per_batch=result.mean, sd_sec_per_batch=result.sd,
+      median_sec_per_batch=result.median,
+      images_per_sec=spec.batch_size / result.mean,
+      gflops_per_image=per_image, achieved_gflops=achieved,
+      peak_gflops=peak.gflops, percent_of_peak=100.0 * achieved / peak.gflops,
+      peers=peer_table, bf16_max_relative_deviation=deviation)
+
+
+def run_sweep(specs, stream=None):
+  """``run_benchmark`` every spec; return the ``BenchmarkResult`` list.
+
+  Every spec is checked before anything runs, so a bad one fails fast; the
+  matmul peak is measured once per precision and thread setting, not once
+  per run. After each run its summary (and compare table) is printed.
+  """
+  for spec in specs:
+    spec_lib.check_spec(spec)
+  peaks = {}
+  results = []
+  for spec in specs:
+    key = (spec.precision, spec.intra_op_threads, spec.inter_op_threads)
+    if key not in peaks:
+      peaks[key] = measure_peak(spec, stream)
+    result = run_benchmark(spec, peaks[key], stream)
+    _say(stream, report.run_summary(result))
+    if result.peers:
+      _say(stream, report.peers_table(result))
+    results.append(result)
+  return results

@@ -1,0 +1,159 @@
+"""Shared by every command: flag definitions, parsing, logs, clean errors.
+
+  FLAGS = flags.FlagValues()
+  cli.define_precision_flag(FLAGS)
+  if __name__ == '__main__':
+    cli.run(main, FLAGS, __doc__)        # exit status 2 and one line on error
+
+Each command keeps its flags in its own ``absl.flags.FlagValues`` rather
+than absl's global one, so the command modules can be imported side by side
+(in tests, or by another tool) even though several define ``--train_dir``
+or ``--batch_size``. ``run`` parses them, and turns bad input into one
+``error: ...`` line on stderr with exit status 2 and no traceback, because
+the message already says what to change: a flag that does not parse, a
+ValueError or TypeError from the library, or a FloatingPointError when
+training diverges. TensorFlow's deprecation chatter is silenced so that the
+progress lines stay readable.
+"""
+
+import contextlib
+import dataclasses
+import sys
+
+from absl import flags
+from absl import logging
+import tensorflow as tf
+
+from resnet_v2.common import precision
+
+USAGE_ERROR_EXIT = 2
+HELP_FLAGS = ('-h', '--help', '--helpshort', '--helpfull', '-?')
+
+
+def define_trained_run_flags(flag_values):
+  """``--train_dir`` (required) and ``--checkpoint_path``, to read a run."""
+  flags.DEFINE_string('train_dir', None, 'Folder a training run wrote.',
+                      flag_values=flag_values)
+  flags.DEFINE_string('checkpoint_path', None,
+                      'Checkpoint prefix; default: the newest in train_dir.',
+                      flag_values=flag_values)
+  flags.mark_flag_as_required('train_dir', flag_values=flag_values)
+
+
+def define_dataclass_flags(flag_values, record_type):
+  """One flag per field of the dataclass ``record_type``.
+
+  The flag takes the field's name, default and ``metadata['help']``; its
+  kind follows the annotation (bool, int, float, a sequence of str as a
+  comma list, else str), and ``metadata['choices']``, a function returning
+  the allowed values, makes it an enum. The dataclass stays the one home
+  of the defaults.
+  """
+  for field in dataclasses.fields(record_type):
+    default = (field.default_factory() if field.default is dataclasses.MISSING
+               else field.default)
+    help_text = field.metadata.get('help', field.name)
+    choices = field.metadata.get('choices')
+    kind = str(field.type)
+    if choices is not None:
+      flags.DEFINE_enum(field.name, default, list(choices()), help_text,
+                        flag_values=flag_values)
+    elif 'bool' in kind:
+      flags.DEFINE_boolean(field.name, default, help_text,
+                           flag_values=flag_values)
+    elif 'int' in kind:
+      flags.DEFINE_integer(field.name, default, help_text,
+                           flag_values=flag_values)
+    elif 'float' in kind:
+      flags.DEFINE_float(field.name, default, help_text,
+                         flag_values=flag_values)
+    elif 'Sequence' in kind:
+      flags.DEFINE_list(field.name, default, help_text,
+                        flag_values=flag_values)
+    else:
+      flags.DEFINE_string(field.name, default, help_text,
+                          flag_values=flag_values)
+
+
+def define_precision_flag(flag_values, several=False):
+  """``--precision``: one of ``precision.PRECISIONS``, or a comma list."""
+  help_text = ('fp32, or bf16 mixed precision where the hardware has it '
+               '(bfloat16 on CPUs with AVX512-BF16/AMX, float16 on GPUs)')
+  if several:
+    flags.DEFINE_list('precision', [precision.PRECISIONS[0]],
+                      help_text + '; a comma list such as fp32,bf16 runs each.',
+                      flag_values=flag_values)
+  else:
+    flags.DEFINE_enum('precision', precision.PRECISIONS[0],
+                      precision.PRECISIONS, help_text + '.',
+                      flag_values=flag_values)
+
+
+def define_data_flags(flag_values):
+  """``--strict`` and ``--precision``, for commands that read image folders."""
+  flags.DEFINE_boolean('strict', False,
+                       'Fail on an unreadable image instead of skipping it.',
+                       flag_values=flag_values)
+  define_precision_flag(flag_values)
+
+
+def fail(message, program=None):
+  """Print ``[program: ]error: message`` to stderr; exit with status 2."""
+  prefix = '%s: ' % program if program else ''
+  sys.stderr.write('%serror: %s\n' % (prefix, message))
+  sys.exit(USAGE_ERROR_EXIT)
+
+
+@contextlib.contextmanager
+def errors_as_usage(program=None):
+  """Turn the library's ValueError, TypeError and FloatingPointError into
+  one ``error:`` line and exit status 2: their messages say what to change.
+  """
+  try:
+    yield
+  except (ValueError, TypeError, FloatingPointError) as error:
+    fail(error, program)
+
+
+def parse(flag_values, argv, doc, program=None):
+  """Parse ``argv`` into ``flag_values``; help and bad flags exit here.
+
+  Returns:
+    ``argv[:1]``: every option is a --flag, so nothing else is left.
+  """
+  if any(argument in HELP_FLAGS for argument in argv[1:]):
+    print(doc)
+    print(flag_values.get_help())
+    sys.exit(0)
+  try:
+    rest = flag_values(argv)
+  except flags.Error as error:
+    fail(error, program)
+  if len(rest) > 1:
+    fail('unexpected arguments %s: every option is a --flag (see --help).'
+         % ' '.join(rest[1:]), program)
+  return rest
+
+
+def quiet_logs():
+  """INFO logs through absl; TensorFlow's Python warnings silenced."""
+  flags.FLAGS.mark_as_parsed()
+  logging.use_absl_handler()
+  logging.set_verbosity(logging.INFO)
+  tf.get_logger().setLevel('ERROR')
+
+
+def run(main, flag_values, doc, argv=None):
+  """Parse the command line into ``flag_values``, then exit with ``main()``.
+
+  Args:
+    main: a function of no arguments returning the exit status.
+    flag_values: the command's ``FlagValues``.
+    doc: the command's usage text, printed by ``--help``.
+    argv: the command line; ``sys.argv`` when None.
+  """
+  parse(flag_values, sys.argv if argv is None else argv, doc)
+  quiet_logs()
+  with errors_as_usage():
+    status = main()
+  sys.exit(status)

@@ -1,0 +1,29 @@
+"""Images in: folders of labelled images, decoding, preprocessing, tf.data.
+
+  folder, skipped = data.load_image_folder('photos')      # scan + decode check
+  training, validation = data.split(folder, 0.2, seed=0)
+  dataset = data.training_dataset(training, 224, 32, seed=0)
+
+Nothing here knows about training or benchmarks; the nets' input settings
+(value range, crop) come from ``resnet_v2.nets``.
+"""
+
+from resnet_v2.data.digits import write_digits
+from resnet_v2.data.image_folder import ImageFolder
+from resnet_v2.data.image_folder import load as load_image_folder
+from resnet_v2.data.image_folder import scan
+from resnet_v2.data.image_folder import select
+from resnet_v2.data.image_folder import split
+from resnet_v2.data.images import find_unreadable
+from resnet_v2.data.images import read_image
+from resnet_v2.data.pipeline import evaluation_dataset
+from resnet_v2.data.pipeline import training_dataset
+from resnet_v2.data.preprocessing import eval_image
+from resnet_v2.data.preprocessing import multi_crop
+from resnet_v2.data.preprocessing import train_image
+
+__all__ = [
+    'ImageFolder', 'eval_image', 'evaluation_dataset', 'find_unreadable',
+    'load_image_folder', 'multi_crop', 'read_image', 'scan', 'select',
+    'split', 'train_image', 'training_dataset', 'write_digits',
+]

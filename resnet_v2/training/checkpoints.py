@@ -1,0 +1,177 @@
+"""Restoring a checkpoint into a graph that may not match it exactly.
+
+Fine-tuning restores a released (or earlier) checkpoint into a new graph,
+usually with a different head. TF-Slim's recipe is kept: restore every
+model variable except those under ``--checkpoint_exclude_scopes`` and train
+only those under ``--trainable_scopes``. What is added is the check that
+runs *before* training: every variable to restore must exist in the
+checkpoint with the same shape, and if not, the error lists each offender
+(name, checkpoint shape, graph shape) and the flag that would fix it.
+"""
+
+import collections
+
+import tensorflow.compat.v1 as tf
+
+from resnet_v2.common import tables
+
+Mismatch = collections.namedtuple(
+    'Mismatch', ['name', 'checkpoint_shape', 'graph_shape'])
+Mismatch.__doc__ = """A variable that cannot be restored.
+
+``checkpoint_shape`` is None when the checkpoint has no such variable.
+"""
+
+
+class CheckpointMismatchError(ValueError):
+  """The checkpoint does not fit the graph; the message says how to fix it."""
+
+
+def clean_scopes(scopes):
+  """``scopes`` without blanks, surrounding spaces or trailing slashes.
+
+  ``--checkpoint_exclude_scopes=resnet_v2_50/logits/`` and
+  ``resnet_v2_50/logits`` then mean the same scope.
+  """
+  return [scope.strip().rstrip('/') for scope in scopes if scope.strip()]
+
+
+def _in_scope(name, scope):
+  """Whether variable ``name`` is ``scope`` itself or lies below it."""
+  return name == scope or name.startswith(scope + '/')
+
+
+def _check_scopes_match(variables, scopes, flag):
+  """Raise if a scope in ``scopes`` selects none of ``variables``."""
+  names = [v.op.name for v in variables]
+  for scope in scopes:
+    if not any(_in_scope(name, scope) for name in names):
+      tops = sorted({name.split('/')[0] for name in names})
+      raise ValueError(
+          '%s: scope %r matches no variable of the graph. Scopes are variable '
+          'name prefixes such as %s/logits.'
+          % (flag, scope, tops[0] if tops else '<model>'))
+
+
+def exclude(variables, exclude_scopes):
+  """``variables`` minus those under any of ``exclude_scopes``.
+
+  Raises:
+    ValueError: if one of the scopes matches no variable (a typo would
+      otherwise silently restore everything).
+  """
+  exclude_scopes = clean_scopes(exclude_scopes)
+  _check_scopes_match(variables, exclude_scopes, '--checkpoint_exclude_scopes')
+  return [v for v in variables
+          if not any(_in_scope(v.op.name, s) for s in exclude_scopes)]
+
+
+def trainable(variables, trainable_scopes):
+  """The variables under ``trainable_scopes``; all of them when none is given.
+
+  Raises:
+    ValueError: if one of the scopes matches no variable.
+  """
+  trainable_scopes = clean_scopes(trainable_scopes)
+  if not trainable_scopes:
+    return list(variables)
+  _check_scopes_match(variables, trainable_scopes, '--trainable_scopes')
+  return [v for v in variables
+          if any(_in_scope(v.op.name, s) for s in trainable_scopes)]
+
+
+def resolve(checkpoint_path):
+  """The checkpoint prefix ``checkpoint_path`` names, or its folder's latest.
+
+  Raises:
+    ValueError: if there is no checkpoint there.
+  """
+  if checkpoint_path and tf.gfile.IsDirectory(checkpoint_path):
+    latest = tf.train.latest_checkpoint(checkpoint_path)
+    if latest:
+      return latest
+  elif checkpoint_path and tf.gfile.Exists(checkpoint_path + '.index'):
+    return checkpoint_path
+  raise ValueError(
+      'checkpoint_path %r is not a checkpoint: pass a checkpoint prefix such '
+      'as model.ckpt-1000 (the part before .index) or a folder with a '
+      '"checkpoint" file.' % (checkpoint_path,))
+
+
+def find_mismatches(checkpoint, variables):
+  """The ``Mismatch`` of every variable the checkpoint cannot fill."""
+  shapes = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
+  found = []
+  for variable in variables:
+    name = variable.op.name
+    graph_shape = variable.get_shape().as_list()
+    checkpoint_shape = shapes.get(name)
+    if checkpoint_shape is None or list(checkpoint_shape) != graph_shape:
+      found.append(Mismatch(name, checkpoint_shape, graph_shape))
+  return found
+
+
+def _fix_hint(checkpoint, mismatches):
+  """What to pass so that the restore succeeds."""
+  checkpoint_tops = sorted({name.split('/')[0] for name in
+                            tf.train.load_checkpoint(checkpoint)
+                            .get_variable_to_shape_map()})
+  graph_tops = {m.name.split('/')[0] for m in mismatches}
+  if all(m.checkpoint_shape is None for m in mismatches) and \
+      not graph_tops & set(checkpoint_tops):
+    return ('The checkpoint holds variables under %s, not %s: pick the '
+            '--model it was trained as.'
+            % (', '.join(checkpoint_tops), ', '.join(sorted(graph_tops))))
+  layers = sorted({m.name.rsplit('/', 1)[0] for m in mismatches})
+  return ('To leave these layers at their initial values and train them '
+          'from scratch, pass --checkpoint_exclude_scopes=%s'
+          % ','.join(layers))
+
+
+def mismatch_message(checkpoint, mismatches):
+  """The error text: a table of ``mismatches`` and the flag that fixes them."""
+  rows = [(m.name, 'missing' if m.checkpoint_shape is None
+            else list(m.checkpoint_shape), m.graph_shape)
+          for m in mismatches]
+  return ('checkpoint %s does not fit the graph: %d variable(s) cannot be '
+          'restored.\n%s\n%s'
+          % (checkpoint, len(mismatches),
+             tables.format_table(['variable', 'checkpoint shape',
+                                  'graph shape'], rows),
+             _fix_hint(checkpoint, mismatches)))
+
+
+def restore_fn(checkpoint_path, variables, exclude_scopes=()):
+  """A function ``fn(session)`` that restores ``variables`` from a checkpoint.
+
+  Everything is checked now, before any session runs: the checkpoint
+  exists, every scope in ``exclude_scopes`` matches a variable, and every
+  remaining variable exists in the checkpoint with the graph's shape.
+
+  Args:
+    checkpoint_path: a checkpoint prefix or a folder holding checkpoints.
+    variables: the candidate variables (usually the model variables).
+    exclude_scopes: scopes whose variables keep their initial values.
+
+  Returns:
+    ``(fn, restored_variables)``.
+
+  Raises:
+    CheckpointMismatchError: listing the variables that do not fit.
+    ValueError: for a missing checkpoint or a scope that matches nothing.
+  """
+  checkpoint = resolve(checkpoint_path)
+  to_restore = exclude(variables, exclude_scopes)
+  if not to_restore:
+    raise ValueError('--checkpoint_exclude_scopes %s excludes every variable: '
+                     'exclude only the layers to train from scratch, e.g. '
+                     'the logits.' % ','.join(clean_scopes(exclude_scopes)))
+  mismatches = find_mismatches(checkpoint, to_restore)
+  if mismatches:
+    raise CheckpointMismatchError(mismatch_message(checkpoint, mismatches))
+  saver = tf.train.Saver({v.op.name: v for v in to_restore})
+
+  def restore(session):
+    saver.restore(session, checkpoint)
+
+  return restore, to_restore

@@ -1,0 +1,220 @@
+"""Evaluate a trained checkpoint on an image folder: top-1, top-5, confusion.
+
+The model, its classes, the input size and the validation split are read
+from the run record of the train_dir (see ``run_dir``), so evaluating
+the held-out part of a training folder takes no more than the two folders.
+With ``tta`` every image is predicted from ten views (centre and corner
+crops and their mirror images) and the probabilities are averaged.
+"""
+
+import collections
+
+import numpy as np
+import tensorflow.compat.v1 as tf
+import tf_slim as slim
+
+from resnet_v2.training import checkpoints
+from resnet_v2.data import image_folder
+from resnet_v2.data import pipeline
+from resnet_v2.common import precision as precision_lib
+from resnet_v2.common import tables
+from resnet_v2.training import run_dir
+
+TOP_K = 5
+FULL_MATRIX_MAX_CLASSES = 20
+
+EvalResult = collections.namedtuple(
+    'EvalResult', ['class_names', 'num_images', 'top1', 'top_k', 'k',
+                   'confusion', 'probabilities', 'labels', 'skipped_images',
+                   'subset'], defaults=(None,))
+EvalResult.__doc__ = """The scores of one evaluation.
+
+``top1`` and ``top_k`` are fractions of ``num_images``; ``k`` is
+min(5, number of classes). ``confusion[i, j]`` counts images of class
+``i`` predicted as class ``j``. ``probabilities`` ([images, classes]) and
+``labels`` are kept, in file order, for further analysis; ``subset`` names
+the images scored ('all', 'training' or 'validation') when known.
+"""
+
+
+def summarize(probabilities, labels, class_names, skipped_images=()):
+  """Score ``probabilities`` ([images, classes]) against integer ``labels``.
+
+  Ties in top-k are broken by class index, like ``np.argsort``.
+
+  Returns:
+    An ``EvalResult``.
+  """
+  probabilities = np.asarray(probabilities)
+  labels = np.asarray(labels)
+  num_classes = len(class_names)
+  k = min(TOP_K, num_classes)
+  ranked = np.argsort(-probabilities, axis=1, kind='stable')
+  predictions = ranked[:, 0]
+  top_k = np.any(ranked[:, :k] == labels[:, None], axis=1)
+  confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
+  np.add.at(confusion, (labels, predictions), 1)
+  return EvalResult(list(class_names), len(labels),
+                    float(np.mean(predictions == labels)),
+                    float(np.mean(top_k)), k, confusion, probabilities,
+                    labels, list(skipped_images))
+
+
+def _most_confused(row, label, class_names):
+  """'name (count)' of the class most often predicted instead of ``label``."""
+  others = row.copy()
+  others[label] = 0
+  if not others.any():
+    return '-'
+  wrong = int(np.argmax(others))
+  return '%s (%d)' % (class_names[wrong], others[wrong])
+
+
+def confusion_table(result):
+  """The per-class table: images, accuracy, and where the errors went.
+
+  Up to ``FULL_MATRIX_MAX_CLASSES`` classes the whole confusion matrix is
+  shown (rows: true class, columns: predicted class); for more classes
+  only the class each one is most often mistaken for.
+  """
+  names = result.class_names
+  rows = []
+  for label, row in enumerate(result.confusion):
+    total = int(row.sum())
+    accuracy = '%.3f' % (row[label] / total) if total else '-'
+    cells = [names[label], total, accuracy]
+    if len(names) <= FULL_MATRIX_MAX_CLASSES:
+      cells += [int(count) for count in row]
+    else:
+      cells.append(_most_confused(row, label, names))
+    rows.append(cells)
+  headers = ['class', 'images', 'accuracy']
+  headers += (list(names) if len(names) <= FULL_MATRIX_MAX_CLASSES
+              else ['most often predicted instead'])
+  return tables.format_table(headers, rows)
+
+
+def report(result):
+  """The text printed by ``python -m resnet_v2.evaluate``."""
+  correct = int(round(result.top1 * result.num_images))
+  lines = ['images: %d' % result.num_images,
+           'top-1 accuracy: %.4f (%d/%d)' % (result.top1, correct,
+                                             result.num_images),
+           'top-%d accuracy: %.4f' % (result.k, result.top_k)]
+  if result.skipped_images:
+    lines.append('skipped unreadable images: %d' % len(result.skipped_images))
+  lines += ['', confusion_table(result)]
+  return '\n'.join(lines)
+
+
+def _probabilities(images, network_fn, multi_crop):
+  """Softmax outputs; with ``multi_crop`` averaged over each image's views."""
+  if not multi_crop:
+    logits, _ = network_fn(images)
+    return tf.nn.softmax(logits)
+  shape = tf.shape(images)
+  views = tf.reshape(images, tf.concat([[-1], shape[2:]], axis=0))
+  logits, _ = network_fn(views)
+  probabilities = tf.nn.softmax(logits)
+  return tf.reduce_mean(
+      tf.reshape(probabilities, [shape[0], shape[1], -1]), axis=1)
+
+
+def _check_same_classes(folder, run, data_dir):
+  """Raise if the folder's classes are not the ones the model learned."""
+  if list(folder.class_names) != list(run['class_names']):
+    raise ValueError(
+        'the classes of data_dir %r (%s) differ from the %d classes the model '
+        'was trained on (%s): evaluate on a folder with the same class '
+        'subfolders.' % (data_dir, ', '.join(folder.class_names),
+                         len(run['class_names']),
+                         ', '.join(run['class_names'])))
+
+
+def default_subset(run):
+  """'validation' when training held images out, else 'all'."""
+  return 'validation' if run['validation_split'] else 'all'
+
+
+def load_subset(data_dir, run, subset, strict=False):
+  """The readable images of ``subset`` of ``data_dir``, split as in training.
+
+  Returns:
+    ``(folder, skipped_paths)``.
+  """
+  folder = image_folder.scan(data_dir)
+  _check_same_classes(folder, run, data_dir)
+  folder, skipped = image_folder.drop_unreadable(folder, strict=strict)
+  folder = image_folder.select(folder, subset, run['validation_split'],
+                               run['seed'])
+  if not folder.paths:
+    raise ValueError('the %s subset of %r is empty: use a larger '
+                     'validation_split or subset=all.' % (subset, data_dir))
+  return folder, skipped
+
+
+def evaluate(train_dir, data_dir, subset='all', checkpoint_path=None,
+             tta=False, batch_size=32, strict=False, precision='fp32'):
+  """Evaluate the latest (or a given) checkpoint of ``train_dir``.
+
+  Args:
+    train_dir: the folder a training run wrote.
+    data_dir: the image folder, with the same class subfolders.
+    subset: 'all', or 'training' / 'validation' for the split training
+      made with its ``validation_split`` and ``seed``; 'auto' is the
+      validation split when training made one, else all.
+    checkpoint_path: a checkpoint prefix; the newest in train_dir if None.
+    tta: average over ten crops and flips of each image.
+    batch_size: images per batch.
+    strict: fail on an unreadable image instead of skipping it.
+    precision: 'fp32' or 'bf16'.
+
+  Returns:
+    An ``EvalResult``.
+
+  Raises:
+    ValueError: for a folder that is not a train_dir, other classes, a
+      missing checkpoint or bad data.
+  """
+  run = run_dir.open_run(train_dir, checkpoint_path)
+  precision_lib.check_precision_supported(precision)
+  if subset == 'auto':
+    subset = default_subset(run.record)
+  folder, skipped = load_subset(data_dir, run.record, subset, strict)
+  result = evaluate_folder(run, folder, tta, batch_size, precision, skipped)
+  return result._replace(subset=subset)
+
+
+def evaluate_folder(run, folder, tta=False, batch_size=32, precision='fp32',
+                    skipped_images=()):
+  """Score ``run`` (a ``run_dir.TrainedRun``) on an ``ImageFolder``.
+
+  The folder is taken as it is: already scanned, decoded and split (the
+  trainer hands over its validation part this way).
+
+  Returns:
+    An ``EvalResult``.
+  """
+  record = run.record
+  with tf.Graph().as_default():
+    dataset = pipeline.evaluation_dataset(
+        folder, record['image_size'], batch_size, record['central_fraction'],
+        multi_crop=tta, value_range=run.value_range)
+    images, labels = tf.data.make_one_shot_iterator(dataset).get_next()
+    probabilities = _probabilities(images, run.network_fn(), tta)
+    restore, _ = checkpoints.restore_fn(run.checkpoint,
+                                        slim.get_model_variables())
+    outputs = {'probabilities': [], 'labels': []}
+    with tf.Session(config=precision_lib.session_config(precision)) as session:
+      restore(session)
+      while True:
+        try:
+          batch = session.run({'probabilities': probabilities,
+                               'labels': labels})
+        except tf.errors.OutOfRangeError:
+          break
+        for key, value in batch.items():
+          outputs[key].append(value)
+  return summarize(np.concatenate(outputs['probabilities']),
+                   np.concatenate(outputs['labels']), run.class_names,
+                   skipped_images)
