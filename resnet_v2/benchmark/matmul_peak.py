@@ -1,5 +1,8 @@
 """The machine's practical peak: GFLOP/s of one large square matmul.
 
+  peak = measure_matmul_peak('fp32')        # PeakResult(gflops=..., dtype=...)
+  print('%.1f GFLOP/s' % peak.gflops)
+
 A network can run no faster than the best dense kernel of the library it
 runs on, so a benchmark reports its speed as a fraction of that kernel's
 speed, measured in the same process, with the same threads and in the same

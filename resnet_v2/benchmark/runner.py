@@ -1,5 +1,8 @@
 """How fast a model runs forward, or forward and backward, on this machine.
 
+  result = run_benchmark(BenchmarkSpec(model='resnet_v2_50'))
+  results = run_sweep(sweep_specs(['resnet_v2_50'], ['forward'], ['fp32']))
+
 One ``run_benchmark`` call builds one graph (a model on a fixed random
 batch), times it with the classic protocol of ``timing``, and reports the
 speed three ways: seconds per batch, images per second, and GFLOP/s as a

@@ -1,5 +1,8 @@
 """Time ``session.run`` calls the way TensorFlow's classic benchmarks did.
 
+  result = time_tensorflow_run(session, logits, 'Forward', num_batches=100)
+  print(result.mean, result.sd, result.median)
+
 The protocol, from the AlexNet/VGG/Inception timing scripts that shipped
 with TensorFlow: run a few untimed burn-in steps first (they pay for graph
 optimisation, memory allocation and cold caches), then time each of

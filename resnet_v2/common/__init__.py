@@ -8,4 +8,9 @@ This package imports nothing else from resnet_v2, so every other part may
 use it.
 """
 
+from resnet_v2.common import checks
+from resnet_v2.common import cli
+from resnet_v2.common import precision
+from resnet_v2.common import tables
+
 __all__ = ['checks', 'cli', 'precision', 'tables']

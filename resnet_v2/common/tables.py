@@ -1,4 +1,7 @@
-"""Plain-text tables for terminal reports."""
+"""Plain-text tables for terminal reports.
+
+  print(format_table(['model', 'params'], [('resnet_v2_50', 25613800)]))
+"""
 
 
 def format_table(headers, rows):

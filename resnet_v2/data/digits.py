@@ -1,5 +1,8 @@
 """A small real image set written as an image folder: scikit-learn's digits.
 
+  train_dir, test_dir = write_digits('/tmp/digits')   # PNGs per class
+  python -m resnet_v2.data.digits --out_dir=/tmp/digits
+
 scikit-learn ships 1,797 scans of handwritten digits (8x8 pixels, 17 grey
 levels, ten classes) inside its wheel, so this works offline. Writing them
 as PNG files in the class-per-subfolder layout exercises the same path a
@@ -10,10 +13,12 @@ evaluation, export. scikit-learn is an optional extra
 
 import os
 import struct
+import sys
 import zlib
 
 import numpy as np
 
+from resnet_v2.common import checks
 
 _DIGIT_GREY_LEVELS = 16
 
@@ -70,8 +75,15 @@ def write_digits(folder, test_fraction=0.2, seed=0):
     ``(train_folder, test_folder)`` paths.
 
   Raises:
+    ValueError: if ``folder`` exists and is not empty, or test_fraction is
+      not in (0, 1).
     ImportError: if scikit-learn is not installed.
   """
+  checks.check_number('test_fraction', test_fraction, above=0.0, below=1.0)
+  if os.path.exists(folder) and (not os.path.isdir(folder) or
+                                 os.listdir(folder)):
+    raise ValueError('%r already exists and is not an empty folder: pass a '
+                     'new folder (nothing is overwritten).' % (folder,))
   images, labels = _load_digits()
   test = set(_test_indices(labels, test_fraction, seed))
   splits = {'train': os.path.join(folder, 'train'),
@@ -83,3 +95,30 @@ def write_digits(folder, test_fraction=0.2, seed=0):
     with open(os.path.join(class_dir, '%04d.png' % index), 'wb') as f:
       f.write(encode_grey_png(image))
   return splits['train'], splits['test']
+
+
+def _main(argv):
+  """``python -m resnet_v2.data.digits --out_dir=DIR``: write the folders."""
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  from resnet_v2.common import cli  # pylint: disable=g-import-not-at-top
+  flag_values = flags.FlagValues()
+  flags.DEFINE_string('out_dir', None, 'New (or empty) folder to write '
+                      'train/<digit>/ and test/<digit>/ PNG files to.',
+                      flag_values=flag_values)
+  flags.DEFINE_float('test_fraction', 0.2, 'Held-out fraction of each class.',
+                     flag_values=flag_values)
+  flags.DEFINE_integer('seed', 0, 'Fixes which images are held out.',
+                       flag_values=flag_values)
+  flags.mark_flag_as_required('out_dir', flag_values=flag_values)
+  cli.parse(flag_values, argv, __doc__)
+  with cli.errors_as_usage():
+    try:
+      train, test = write_digits(flag_values.out_dir,
+                                 flag_values.test_fraction, flag_values.seed)
+    except ImportError as error:
+      raise ValueError(str(error)) from error
+  print('wrote %s and %s' % (train, test))
+
+
+if __name__ == '__main__':
+  _main(sys.argv)

@@ -1,5 +1,8 @@
 """tf.data pipelines that turn an ImageFolder into batches for the nets.
 
+  dataset = training_dataset(folder, 224, 32, seed=0, start_step=1000)
+  images, labels = next(iter(evaluation_dataset(folder, 224, 32)))
+
 The training stream is a pure function of (seed, global step): epoch ``e``
 visits the files in the order ``stateless_shuffle(range(n), seed=[seed, e])``
 and the augmentation of the k-th element of the stream is seeded with

@@ -1,5 +1,8 @@
 """Image preprocessing that matches the released TF-Slim ResNet v2 checkpoints.
 
+  image = train_image(uint8_image, 224, seed=tf.constant([0, 7]))
+  batch = eval_image(uint8_batch, 224, central_fraction=0.875)
+
 TF-Slim trained its ResNet v2 checkpoints with its Inception preprocessing:
 pixels scaled to [-1, 1] (``2 * x / 255 - 1``), no mean subtraction, random
 area-and-aspect crops with flips for training and a central crop

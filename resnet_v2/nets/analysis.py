@@ -1,5 +1,8 @@
 """Size, cost and feature strides of a ResNet, computed from its Blocks alone.
 
+  describe('resnet_v2_50').total_params          # 25613800
+  unit_output_strides('resnet_v2_50')[:2]      # [('block1/unit_1', 4), ...]
+
 Everything here is arithmetic on the Block spec: no graph is built, so any
 registered model (or any list of Blocks) can be sized instantly, and the
 numbers come from the same spec that builds the net. The tests check them

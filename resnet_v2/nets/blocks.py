@@ -1,5 +1,9 @@
 """The Block spec and the machinery that turns a list of Blocks into a net.
 
+  block = Block('block1', bottleneck, [dict(depth=256, depth_bottleneck=64,
+                                            stride=1)] * 3)
+  net = stack_blocks_dense(net, [block], output_stride=None)
+
 A ResNet is a root (a strided conv and a max-pool) followed by a list of
 Blocks; each Block is a run of units of the same kind. Everything in this
 module is independent of which unit is used, so the same stacking loop

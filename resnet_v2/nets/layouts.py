@@ -1,5 +1,8 @@
 """Block lists by depth: the unit-count tables and the rule behind them.
 
+  units_per_block(101)                     # (3, 4, 23, 3)
+  blocks = blocks_for_depth(26, unit='bottleneck', width_multiplier=0.5)
+
 A ResNet's depth counts its weighted layers on the longest path: the root
 conv, the convs of every unit and the logits layer. So a net of
 bottleneck units (3 convs each) has depth ``3 * units + 2`` and a net of

@@ -1,5 +1,8 @@
 """Residual unit functions: the ``unit_fn`` of a Block.
 
+  net = bottleneck(net, depth=256, depth_bottleneck=64, stride=2)
+  net = basic(net, depth=64, stride=1)
+
 Every unit is ``output = shortcut(x) + residual(x)``. In the pre-activation
 units of He et al. 2016 ("Identity Mappings in Deep Residual Networks"),
 batch norm and ReLU come *before* each convolution, and the sum is passed

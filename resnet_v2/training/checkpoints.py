@@ -1,5 +1,9 @@
 """Restoring a checkpoint into a graph that may not match it exactly.
 
+  restore, restored = restore_fn('resnet_v2_50.ckpt', slim.get_model_variables(),
+                                 exclude_scopes=['resnet_v2_50/logits'])
+  restore(session)
+
 Fine-tuning restores a released (or earlier) checkpoint into a new graph,
 usually with a different head. TF-Slim's recipe is kept: restore every
 model variable except those under ``--checkpoint_exclude_scopes`` and train

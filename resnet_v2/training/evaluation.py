@@ -1,5 +1,8 @@
 """Evaluate a trained checkpoint on an image folder: top-1, top-5, confusion.
 
+  result = evaluate('runs/photos', 'photos', subset='validation', tta=True)
+  print(report(result))
+
 The model, its classes, the input size and the validation split are read
 from the run record of the train_dir (see ``run_dir``), so evaluating
 the held-out part of a training folder takes no more than the two folders.

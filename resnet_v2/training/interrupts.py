@@ -1,5 +1,9 @@
 """Turn Ctrl-C and ``kill`` into a request to stop at the next step boundary.
 
+  with StopRequest() as stop:
+    while not stop.requested:
+      run_one_step()
+
 A training step interrupted half-way would leave nothing useful; stopping
 after the step that is running, saving a checkpoint there, and exiting lets
 the next run resume at exactly that step.

@@ -1,5 +1,8 @@
 """Train a registered model on an image folder, resumably.
 
+  result = train(TrainOptions(data_dir='photos', train_dir='runs/photos',
+                              model='resnet_v2_18', max_steps=1000))
+
 ``train(TrainOptions(...))`` is the whole recipe: the folder is scanned and
 checked, the graph is built (input pipeline, net, softmax cross-entropy
 plus the weight penalties, momentum SGD that also runs the batch-norm

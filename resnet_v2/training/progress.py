@@ -1,5 +1,9 @@
 """Progress reports of a training run: log lines and a terminal progress bar.
 
+  report = TrainingProgress(start_step=0, max_steps=1000, batch_size=32,
+                            log_every=50)
+  report.update(step, loss, accuracy)
+
 Every ``log_every`` steps one line gives the step, the loss, the batch
 accuracy, the throughput over the last window and the time left at that
 pace. Between log lines a one-line bar is redrawn in place, but only when

@@ -5,12 +5,15 @@ Oracles: the published unit counts (He et al. 2015, Table 1; He et al.
 hand, and the variables of the built graphs.
 """
 
+import collections
 import math
 
 import pytest
 import tensorflow as tf
+import tf_slim as slim
 
 import resnet_v2
+from resnet_v2.nets import model_table
 
 REGISTERED = [
     'resnet_v2_18', 'resnet_v2_34', 'resnet_v2_50', 'resnet_v2_101',
@@ -169,3 +172,55 @@ def test_network_fn_builds_the_named_model_with_batch_norm(name, unit_scope):
   assert '%s/block4/unit_2/%s' % (name, unit_scope) in end_points
   # Only convs without a normalizer have biases: never conv1 inside a unit.
   assert not [n for n in names if '/unit_' in n and n.endswith('conv1/biases')]
+
+
+@pytest.fixture
+def temporary_model():
+  """resnet_v2_26 (bottleneck, half width) added to the table for one test."""
+  spec = resnet_v2.ModelSpec('resnet_v2_26_half', 26, 'bottleneck',
+                             width_multiplier=0.5)
+  resnet_v2.register(spec)
+  yield spec
+  resnet_v2.unregister(spec.name)
+
+
+def test_one_table_entry_gives_every_view_of_a_model(temporary_model):
+  name = temporary_model.name
+  assert resnet_v2.list_models()[-1] == name
+  expected = resnet_v2.describe(resnet_v2.blocks_for_depth(26, 'bottleneck',
+                                                           0.5))
+  assert resnet_v2.describe(name).total_params == expected.total_params
+  rows = {row[0]: row for row in model_table.summary_rows()}
+  assert rows[name][1] == '2-2-2-2 bottleneck'
+  assert resnet_v2.feature_units(name) == collections.OrderedDict(
+      [('C2', 'block1/unit_1'), ('C3', 'block2/unit_1'),
+       ('C4', 'block3/unit_1')])
+  constructor = getattr(resnet_v2, name)
+  assert constructor.__name__ == name
+  with tf.Graph().as_default():
+    with slim.arg_scope(resnet_v2.resnet_arg_scope()):
+      logits, end_points = constructor(tf.zeros([1, 64, 64, 3]), 5)
+    assert logits.shape.as_list() == [1, 5]
+    assert '%s/block4' % name in end_points
+    sizes = [v.shape.num_elements() for v in tf.compat.v1.global_variables()]
+    assert sum(sizes) == expected.total_params - (1000 - 5) * (1 + 1024)
+  with tf.Graph().as_default():
+    _, end_points = resnet_v2.get_network_fn(name, 3)(tf.zeros([1, 32, 32, 3]))
+    assert '%s/logits' % name in end_points
+
+
+def test_a_removed_model_leaves_no_constructor(temporary_model):
+  resnet_v2.unregister(temporary_model.name)
+  with pytest.raises(AttributeError):
+    getattr(resnet_v2, temporary_model.name)
+  assert temporary_model.name not in resnet_v2.list_models()
+  resnet_v2.register(temporary_model)
+
+
+def test_every_model_has_a_constructor_and_input_settings():
+  for name in resnet_v2.list_models():
+    assert getattr(resnet_v2, name).__name__ == name
+    spec = resnet_v2.nets.zoo.get_spec(name)
+    assert spec.inputs.value_range == (-1.0, 1.0)
+    assert getattr(resnet_v2, name).default_image_size == (
+        spec.inputs.image_size)
