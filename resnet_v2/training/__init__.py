@@ -12,8 +12,10 @@ from resnet_v2.training.evaluation import EvalResult
 from resnet_v2.training.evaluation import evaluate
 from resnet_v2.training.loop import TrainGraph
 from resnet_v2.training.loop import train
+from resnet_v2.training.options import DIGITS_RECIPE
 from resnet_v2.training.options import TrainOptions
 from resnet_v2.training.options import TrainResult
+from resnet_v2.training.options import digits_train_options
 from resnet_v2.training.options import steps_for
 from resnet_v2.training.run_dir import TrainedRun
 from resnet_v2.training.run_dir import open_run
@@ -22,7 +24,8 @@ from resnet_v2.training.schedule import LR_SCHEDULES
 from resnet_v2.training.schedule import learning_rate
 
 __all__ = [
-    'CheckpointMismatchError', 'EvalResult', 'LR_SCHEDULES', 'TrainGraph',
-    'TrainOptions', 'TrainResult', 'TrainedRun', 'evaluate',
-    'export_saved_model', 'learning_rate', 'open_run', 'steps_for', 'train',
+    'CheckpointMismatchError', 'DIGITS_RECIPE', 'EvalResult', 'LR_SCHEDULES',
+    'TrainGraph', 'TrainOptions', 'TrainResult', 'TrainedRun',
+    'digits_train_options', 'evaluate', 'export_saved_model',
+    'learning_rate', 'open_run', 'steps_for', 'train',
 ]
