@@ -11,6 +11,7 @@ import dataclasses
 from typing import Tuple
 
 import tensorflow.compat.v1 as tf
+from tensorflow.python.ops import variable_scope
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,12 +34,31 @@ class InputSettings:
 SLIM_INPUTS = InputSettings()
 
 
+def _tf1_variables_tracked() -> bool:
+  """Whether eager code runs under a store that keeps TF1-style variables.
+
+  tf_keras' ``track_tf1_style_variables`` (the shim ``resnet_v2.keras``
+  wraps the nets in) installs such a store; outside it, an eager
+  ``tf.compat.v1.get_variable`` would make new variables on every call.
+  """
+  # TensorFlow has no public accessor for the active variable store.
+  store = variable_scope._get_default_variable_store()  # pylint: disable=W0212
+  return getattr(store, '_store_eager_variables', False)
+
+
 def check_images(inputs) -> tf.Tensor:
-  """Return ``inputs`` as a tensor, or raise if it is not a 4-D image batch."""
-  if tf.executing_eagerly():
+  """Return ``inputs`` as a tensor, or raise if it is not a 4-D image batch.
+
+  Eager execution is refused unless the variables are tracked (inside the
+  Keras layer ``resnet_v2.keras.ResNetV2``), since eager TF1-style code
+  would otherwise create fresh variables on every call.
+  """
+  if tf.executing_eagerly() and not _tf1_variables_tracked():
     raise RuntimeError(
         'resnet_v2 builds TF1-style graphs: call it inside '
-        '`with tf.Graph().as_default():` (or a tf.function).')
+        '`with tf.Graph().as_default():` (or a tf.function), or run the net '
+        'eagerly as a Keras layer: '
+        "resnet_v2.keras.ResNetV2('resnet_v2_50', num_classes=1000)(images).")
   inputs = tf.convert_to_tensor(inputs)
   shape = inputs.get_shape()
   if shape.rank != 4:

@@ -31,6 +31,15 @@ class CheckpointMismatchError(ValueError):
   """The checkpoint does not fit the graph; the message says how to fix it."""
 
 
+def variable_name(variable) -> str:
+  """The checkpoint key of ``variable``: its name without the ':0' suffix.
+
+  The same as ``variable.op.name`` for graph variables, and also defined
+  for eager and distributed ones (the Keras layer's), which have no op.
+  """
+  return variable.name.split(':')[0]
+
+
 def clean_scopes(scopes):
   """``scopes`` without blanks, surrounding spaces or trailing slashes.
 
@@ -47,7 +56,7 @@ def _in_scope(name, scope):
 
 def _check_scopes_match(variables, scopes, flag):
   """Raise if a scope in ``scopes`` selects none of ``variables``."""
-  names = [v.op.name for v in variables]
+  names = [variable_name(v) for v in variables]
   for scope in scopes:
     if not any(_in_scope(name, scope) for name in names):
       tops = sorted({name.split('/')[0] for name in names})
@@ -67,7 +76,7 @@ def exclude(variables, exclude_scopes):
   exclude_scopes = clean_scopes(exclude_scopes)
   _check_scopes_match(variables, exclude_scopes, '--checkpoint_exclude_scopes')
   return [v for v in variables
-          if not any(_in_scope(v.op.name, s) for s in exclude_scopes)]
+          if not any(_in_scope(variable_name(v), s) for s in exclude_scopes)]
 
 
 def trainable(variables, trainable_scopes):
@@ -81,7 +90,7 @@ def trainable(variables, trainable_scopes):
     return list(variables)
   _check_scopes_match(variables, trainable_scopes, '--trainable_scopes')
   return [v for v in variables
-          if any(_in_scope(v.op.name, s) for s in trainable_scopes)]
+          if any(_in_scope(variable_name(v), s) for s in trainable_scopes)]
 
 
 def resolve(checkpoint_path):
@@ -107,7 +116,7 @@ def find_mismatches(checkpoint, variables):
   shapes = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
   found = []
   for variable in variables:
-    name = variable.op.name
+    name = variable_name(variable)
     graph_shape = variable.get_shape().as_list()
     checkpoint_shape = shapes.get(name)
     if checkpoint_shape is None or list(checkpoint_shape) != graph_shape:
@@ -145,12 +154,12 @@ def mismatch_message(checkpoint, mismatches):
              _fix_hint(checkpoint, mismatches)))
 
 
-def restore_fn(checkpoint_path, variables, exclude_scopes=()):
-  """A function ``fn(session)`` that restores ``variables`` from a checkpoint.
+def checked_restore(checkpoint_path, variables, exclude_scopes=()):
+  """``(checkpoint, variables_to_restore)``, checked before anything runs.
 
-  Everything is checked now, before any session runs: the checkpoint
-  exists, every scope in ``exclude_scopes`` matches a variable, and every
-  remaining variable exists in the checkpoint with the graph's shape.
+  The checkpoint exists, every scope in ``exclude_scopes`` matches a
+  variable, and every remaining variable exists in the checkpoint with the
+  graph's shape. Graph, eager and distributed variables all work.
 
   Args:
     checkpoint_path: a checkpoint prefix or a folder holding checkpoints.
@@ -158,7 +167,7 @@ def restore_fn(checkpoint_path, variables, exclude_scopes=()):
     exclude_scopes: scopes whose variables keep their initial values.
 
   Returns:
-    ``(fn, restored_variables)``.
+    The checkpoint prefix and the variables to restore from it.
 
   Raises:
     CheckpointMismatchError: listing the variables that do not fit.
@@ -173,7 +182,25 @@ def restore_fn(checkpoint_path, variables, exclude_scopes=()):
   mismatches = find_mismatches(checkpoint, to_restore)
   if mismatches:
     raise CheckpointMismatchError(mismatch_message(checkpoint, mismatches))
-  saver = tf.train.Saver({v.op.name: v for v in to_restore})
+  return checkpoint, to_restore
+
+
+def restore_fn(checkpoint_path, variables, exclude_scopes=()):
+  """A function ``fn(session)`` that restores ``variables`` from a checkpoint.
+
+  Everything is checked now, before any session runs (see
+  ``checked_restore``).
+
+  Returns:
+    ``(fn, restored_variables)``.
+
+  Raises:
+    CheckpointMismatchError: listing the variables that do not fit.
+    ValueError: for a missing checkpoint or a scope that matches nothing.
+  """
+  checkpoint, to_restore = checked_restore(checkpoint_path, variables,
+                                           exclude_scopes)
+  saver = tf.train.Saver({variable_name(v): v for v in to_restore})
 
   def restore(session):
     saver.restore(session, checkpoint)
