@@ -1,0 +1,127 @@
+"""Export a trained run in any format and precision, with its manifest.
+
+  manifest = export_model('runs/photos', 'models/photos_int8',
+                          format='openvino', precision='int8',
+                          data_dir='photos', calibration_images=300)
+
+Every export folder holds the model, ``labels.txt`` and ``model.json``
+(see ``manifest``). ``saved_model`` is the TensorFlow export with its
+preprocessing and two signatures; the other formats hold the float32 (or
+int8) net alone, fed preprocessed images by ``deploy.load``.
+"""
+
+import os
+import shutil
+
+from resnet_v2.deploy import calibration as calibration_lib
+from resnet_v2.deploy import engines
+from resnet_v2.deploy import formats
+from resnet_v2.deploy import frozen
+from resnet_v2.deploy import manifest as manifest_lib
+from resnet_v2.training import run_dir
+from resnet_v2.training import saved_model
+
+SAVED_MODEL_INPUT = {'name': 'images', 'shape': [None, None, None, 3],
+                     'dtype': 'uint8',
+                     'signature': saved_model.DEFAULT_SIGNATURE}
+
+
+def _check_new_folder(export_dir):
+  """Raise unless ``export_dir`` is a new or empty folder."""
+  if not export_dir:
+    raise ValueError('export_dir is empty: pass the folder to write the '
+                     'export to.')
+  if os.path.exists(export_dir) and (not os.path.isdir(export_dir) or
+                                     os.listdir(export_dir)):
+    raise ValueError('export_dir %r already exists and is not empty: pass a '
+                     'new folder (nothing is overwritten).' % (export_dir,))
+
+
+def _calibration(trained, precision, data_dir, count):
+  """``(images, description)`` for int8, ``(None, None)`` otherwise."""
+  if precision != 'int8':
+    return None, None
+  if not data_dir:
+    raise ValueError(
+        'precision=int8 calibrates on the training images of the run: pass '
+        '--data_dir, the image folder %r was trained on.'
+        % (trained.train_dir,))
+  return calibration_lib.training_images(trained, data_dir, count)
+
+
+def _write_model(trained, format_name, precision, calibration, export_dir):
+  """Write the model file(s); return the manifest's input description."""
+  if format_name == 'saved_model':
+    saved_model.export_saved_model(trained.train_dir, export_dir,
+                                   trained.checkpoint)
+    return dict(SAVED_MODEL_INPUT)
+  net = frozen.freeze_run(trained)
+  os.makedirs(export_dir, exist_ok=True)
+  engines.convert(format_name, net, precision, calibration, export_dir)
+  return {'name': frozen.INPUT_NAME + ':0', 'shape': net.input_shape,
+          'dtype': 'float32'}
+
+
+def _write_or_clean_up(trained, format_name, precision, calibration,
+                       export_dir):
+  """``_write_model``, removing whatever it wrote if it fails."""
+  existed = os.path.isdir(export_dir)
+  try:
+    return _write_model(trained, format_name, precision, calibration,
+                        export_dir)
+  except BaseException:
+    shutil.rmtree(export_dir, ignore_errors=True)
+    if existed:
+      os.makedirs(export_dir)
+    raise
+
+
+def export_model(train_dir, export_dir, format='saved_model',  # noqa: A002
+                 precision='fp32', data_dir=None,
+                 calibration_images=calibration_lib.DEFAULT_COUNT,
+                 checkpoint_path=None) -> dict:
+  """Export ``train_dir``'s newest (or given) checkpoint to ``export_dir``.
+
+  Args:
+    train_dir: the folder a training run wrote.
+    export_dir: a new or empty folder.
+    format: 'saved_model', 'tflite', 'onnx' or 'openvino'.
+    precision: 'fp32', 'bf16' or 'int8', as the format supports.
+    data_dir: the image folder the run trained on; int8 calibrates on
+      ``calibration_images`` images of its training split.
+    calibration_images: how many images int8 calibrates on.
+    checkpoint_path: a checkpoint prefix; the newest in train_dir if None.
+
+  Returns:
+    The manifest written as ``model.json``.
+
+  Raises:
+    ValueError: for an unsupported format and precision, a runtime that is
+      not installed, a missing run or checkpoint, a non-empty export_dir,
+      or int8 without data_dir.
+  """
+  spec = formats.check_supported(format, precision)
+  formats.require_runtime(spec)
+  trained = run_dir.open_run(train_dir, checkpoint_path)
+  _check_new_folder(export_dir)
+  images, described = _calibration(trained, precision, data_dir,
+                                   calibration_images)
+  model_input = _write_or_clean_up(trained, format, precision, images,
+                                   export_dir)
+  manifest = {
+      'format': format, 'precision': precision, 'runtime': spec.runtime,
+      'model_file': ('saved_model.pb' if format == 'saved_model'
+                     else engines.model_file(format)),
+      'input': model_input,
+      'output': ('probabilities, classes, class_names'
+                 if format == 'saved_model' else 'logits'),
+      'preprocessing': manifest_lib.preprocessing(
+          trained, inside_model=format == 'saved_model'),
+      'class_names': trained.class_names,
+      'calibration': described,
+      'model': trained.record['model'],
+      'run_dir': os.path.abspath(trained.train_dir),
+      'checkpoint': os.path.abspath(trained.checkpoint),
+  }
+  manifest_lib.write(export_dir, manifest)
+  return manifest

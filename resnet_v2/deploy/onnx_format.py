@@ -1,0 +1,97 @@
+"""ONNX files, converted by tf2onnx and run on ONNX Runtime.
+
+  convert(net, 'int8', calibration, 'models/photos_onnx')
+  engine = Engine('models/photos_onnx/model.onnx', 'int8', threads=2)
+  logits = engine.run(images)
+
+int8 is ONNX Runtime's static post-training quantization in QDQ form:
+weights int8 per output channel, activations int8 per tensor with ranges
+(min/max) measured on the calibration images. ONNX Runtime fuses each
+quantize-conv-dequantize group into an integer convolution.
+"""
+
+import os
+import tempfile
+
+import numpy as np
+
+from resnet_v2.deploy import frozen
+
+MODEL_FILE = 'model.onnx'
+OPSET = 17
+CALIBRATION_BATCH = 8
+
+
+def _float_model(net):
+  """The fp32 ONNX ``ModelProto`` of ``net``."""
+  import tf2onnx
+  model, _ = tf2onnx.convert.from_graph_def(
+      net.graph_def, input_names=[frozen.INPUT_NAME + ':0'],
+      output_names=[frozen.OUTPUT_NAME + ':0'], opset=OPSET)
+  return model
+
+
+def _calibration_reader(input_name, calibration):
+  """Feeds ``calibration`` to ONNX Runtime's calibrator in small batches."""
+  from onnxruntime import quantization
+
+  class _Reader(quantization.CalibrationDataReader):
+
+    def __init__(self):
+      self._batches = iter(
+          [{input_name: calibration[start:start + CALIBRATION_BATCH]}
+           for start in range(0, len(calibration), CALIBRATION_BATCH)])
+
+    def get_next(self):
+      return next(self._batches, None)
+
+  return _Reader()
+
+
+def _quantize(float_path, path, calibration):
+  """Write the static int8 (QDQ, per-channel) model of ``float_path``."""
+  from onnxruntime import quantization
+  from onnxruntime.quantization import shape_inference
+  with tempfile.TemporaryDirectory() as scratch:
+    prepared = os.path.join(scratch, 'prepared.onnx')
+    shape_inference.quant_pre_process(float_path, prepared,
+                                      skip_symbolic_shape=True)
+    quantization.quantize_static(
+        prepared, path,
+        _calibration_reader(frozen.INPUT_NAME + ':0', calibration),
+        quant_format=quantization.QuantFormat.QDQ, per_channel=True,
+        activation_type=quantization.QuantType.QInt8,
+        weight_type=quantization.QuantType.QInt8)
+
+
+def convert(net, precision, calibration, export_dir):
+  """Write ``MODEL_FILE`` of ``net`` at ``precision`` ('fp32' or 'int8')."""
+  import onnx
+  path = os.path.join(export_dir, MODEL_FILE)
+  model = _float_model(net)
+  if precision != 'int8':
+    onnx.save(model, path)
+    return
+  with tempfile.TemporaryDirectory() as scratch:
+    float_path = os.path.join(scratch, 'float.onnx')
+    onnx.save(model, float_path)
+    _quantize(float_path, path, calibration)
+
+
+class Engine(object):
+  """An ONNX Runtime CPU session with ``threads`` threads per op."""
+
+  def __init__(self, path, precision, threads):
+    del precision  # The file itself is float32 or int8.
+    import onnxruntime
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    self._session = onnxruntime.InferenceSession(
+        path, options, providers=['CPUExecutionProvider'])
+    self._input = self._session.get_inputs()[0].name
+
+  def run(self, images: np.ndarray) -> np.ndarray:
+    """The logits of a float32 batch of preprocessed images."""
+    return self._session.run(None, {self._input: images})[0]
