@@ -1,12 +1,23 @@
-"""Export a trained model as a SavedModel: ``python -m resnet_v2.export``.
+"""Export a trained model for serving: ``python -m resnet_v2.export``.
 
   python -m resnet_v2.export --train_dir=runs/photos --export_dir=models/photos
 
-The result runs anywhere TensorFlow 2 does, without this package::
+writes a SavedModel that runs anywhere TensorFlow 2 does, without this
+package::
 
   model = tf.saved_model.load('models/photos')
   out = model.signatures['serving_default'](images=uint8_batch)
   out['probabilities'], out['classes'], out['class_names']
+
+Other runtimes and precisions (each an optional extra, see ``--help``)::
+
+  python -m resnet_v2.export --train_dir=runs/photos --data_dir=photos \
+      --export_dir=models/photos_int8 --format=openvino --precision=int8
+
+and ``resnet_v2.deploy.load(export_dir).predict(uint8_images)`` serves any
+of them. int8 calibrates on ``--calibration_images`` images of the run's
+training split of ``--data_dir``. Every export folder also holds
+``labels.txt`` and ``model.json``.
 """
 
 import os
@@ -16,24 +27,41 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 from absl import flags  # noqa: E402
 
 from resnet_v2.common import cli  # noqa: E402
-from resnet_v2.training import saved_model  # noqa: E402
+from resnet_v2 import deploy  # noqa: E402
+from resnet_v2.deploy import calibration  # noqa: E402
+from resnet_v2.deploy import formats  # noqa: E402
 
 FLAGS = flags.FlagValues()
 
 flags.DEFINE_string('export_dir', None,
-                    'New (or empty) folder for the SavedModel.',
+                    'New (or empty) folder for the export.',
                     flag_values=FLAGS)
+flags.DEFINE_enum('format', 'saved_model', list(formats.FORMATS),
+                  'saved_model (TensorFlow), tflite (LiteRT, pip install '
+                  '"resnet_v2[litert]"), onnx (ONNX Runtime, "[onnx]") or '
+                  'openvino ("[openvino]").', flag_values=FLAGS)
+flags.DEFINE_enum('precision', 'fp32', list(formats.PRECISIONS),
+                  'Supported: ' + formats.supported_text() + '.',
+                  flag_values=FLAGS)
+flags.DEFINE_string('data_dir', None,
+                    'The image folder the run trained on (int8 calibrates '
+                    'on its training split).', flag_values=FLAGS)
+flags.DEFINE_integer('calibration_images', calibration.DEFAULT_COUNT,
+                     'Training images int8 calibrates on.', flag_values=FLAGS)
 cli.define_trained_run_flags(FLAGS)
 flags.mark_flag_as_required('export_dir', flag_values=FLAGS)
 
 
 def main():
   """Export and say what was written."""
-  checkpoint = saved_model.export_saved_model(
-      FLAGS.train_dir, FLAGS.export_dir, FLAGS.checkpoint_path)
-  print('exported %s to %s (signatures: %s, %s)'
-        % (checkpoint, FLAGS.export_dir, saved_model.DEFAULT_SIGNATURE,
-           saved_model.FLOAT_SIGNATURE))
+  manifest = deploy.export_model(
+      FLAGS.train_dir, FLAGS.export_dir, format=FLAGS.format,
+      precision=FLAGS.precision, data_dir=FLAGS.data_dir,
+      calibration_images=FLAGS.calibration_images,
+      checkpoint_path=FLAGS.checkpoint_path)
+  print('exported %s to %s (%s, %s)'
+        % (manifest['checkpoint'], FLAGS.export_dir, manifest['format'],
+           manifest['precision']))
   return 0
 
 
