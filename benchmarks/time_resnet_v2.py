@@ -14,6 +14,12 @@ The classic protocol of TensorFlow's original benchmarks:
 Side by side with TF-Slim's reference and Keras' ResNet50V2, in bf16 too:
 
   python benchmarks/time_resnet_v2.py --compare --precision=fp32,bf16
+
+The deployment runtimes, each exported at each precision it supports and
+timed at the batch size and at batch 1 (see resnet_v2.benchmark.runtimes):
+
+  python benchmarks/time_resnet_v2.py --num_batches=10 \
+      --runtime=tf,onnxruntime,openvino,litert --precision=fp32,bf16,int8
 """
 
 import os
@@ -26,6 +32,8 @@ from absl import flags  # noqa: E402
 from resnet_v2.benchmark import plot  # noqa: E402
 from resnet_v2.benchmark import report  # noqa: E402
 from resnet_v2.benchmark import runner  # noqa: E402
+from resnet_v2.benchmark import runtime_report  # noqa: E402
+from resnet_v2.benchmark import runtimes  # noqa: E402
 from resnet_v2.benchmark import spec as spec_lib  # noqa: E402
 from resnet_v2.common import cli  # noqa: E402
 
@@ -83,6 +91,19 @@ flags.DEFINE_string(
     'Write a PNG bar chart of images/sec by model and precision to this '
     'path (needs matplotlib).', flag_values=FLAGS)
 
+flags.DEFINE_list(
+    'runtime', [],
+    'Time deployment runtimes instead: a comma list of tf, onnxruntime, '
+    'openvino, litert; --precision may then also name int8.',
+    flag_values=FLAGS)
+flags.DEFINE_integer(
+    'calibration_images', runtimes.DEFAULT_CALIBRATION_IMAGES,
+    'With --runtime: random images int8 calibrates on.', flag_values=FLAGS)
+flags.DEFINE_string(
+    'train_dir', None,
+    "With --runtime: time this training run's checkpoint instead of random "
+    'weights.', flag_values=FLAGS)
+
 
 def parse_flags(argv):
   """Parse ``argv`` into ``FLAGS``; help on request, one line on a bad flag."""
@@ -109,18 +130,51 @@ def specs_from_flags():
       inter_op_threads=FLAGS.inter_op_threads, compare=FLAGS.compare)
   for spec in specs:
     spec_lib.check_spec(spec)
+  _check_outputs()
+  return specs
+
+
+def _check_outputs():
+  """Raise a ValueError if --json_out or --plot_out cannot be written."""
   if FLAGS.json_out:
     report.check_writable(FLAGS.json_out, '--json_out')
   if FLAGS.plot_out:
     report.check_writable(FLAGS.plot_out, '--plot_out')
     plot.check_plotting_available()
-  return specs
+
+
+def time_runtimes():
+  """The --runtime benchmark: time, print the table, save what was asked."""
+  with cli.errors_as_usage(PROGRAM):
+    runtimes.check_arguments(FLAGS.model, FLAGS.batch_size, FLAGS.image_size,
+                             FLAGS.num_batches, FLAGS.num_burn_in,
+                             FLAGS.calibration_images)
+    runtimes.plan(FLAGS.runtime, FLAGS.precision)
+    _check_outputs()
+  results, skipped = runtimes.run_runtimes(
+      FLAGS.model, FLAGS.runtime, FLAGS.precision,
+      batch_size=FLAGS.batch_size, image_size=FLAGS.image_size,
+      num_batches=FLAGS.num_batches, num_burn_in=FLAGS.num_burn_in,
+      calibration_images=FLAGS.calibration_images, train_dir=FLAGS.train_dir)
+  print()
+  print(runtime_report.table(results))
+  for message in skipped:
+    print(message)
+  if FLAGS.json_out:
+    runtime_report.write_json(results, FLAGS.json_out)
+    print('Wrote %s' % FLAGS.json_out)
+  if FLAGS.plot_out:
+    runtime_report.plot(results, FLAGS.plot_out)
+    print('Wrote %s' % FLAGS.plot_out)
+  return results
 
 
 def main(argv):
   """Run the benchmark the flags describe; print, and save what was asked."""
   del argv  # Every option is a flag; parse_flags refused anything else.
   cli.quiet_logs()
+  if FLAGS.runtime:
+    return time_runtimes()
   with cli.errors_as_usage(PROGRAM):
     specs = specs_from_flags()
   results = runner.run_sweep(specs)

@@ -10,6 +10,8 @@ weights int8 per output channel, activations int8 per tensor with ranges
 quantize-conv-dequantize group into an integer convolution.
 """
 
+import contextlib
+import logging
 import os
 import tempfile
 
@@ -48,11 +50,23 @@ def _calibration_reader(input_name, calibration):
   return _Reader()
 
 
+@contextlib.contextmanager
+def _quiet_root_logger():
+  """Hide the INFO lines ONNX Runtime's quantizer logs for every tensor."""
+  logger = logging.getLogger()
+  level = logger.level
+  logger.setLevel(max(level, logging.WARNING))
+  try:
+    yield
+  finally:
+    logger.setLevel(level)
+
+
 def _quantize(float_path, path, calibration):
   """Write the static int8 (QDQ, per-channel) model of ``float_path``."""
   from onnxruntime import quantization
   from onnxruntime.quantization import shape_inference
-  with tempfile.TemporaryDirectory() as scratch:
+  with tempfile.TemporaryDirectory() as scratch, _quiet_root_logger():
     prepared = os.path.join(scratch, 'prepared.onnx')
     shape_inference.quant_pre_process(float_path, prepared,
                                       skip_symbolic_shape=True)

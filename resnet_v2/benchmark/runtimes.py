@@ -1,0 +1,201 @@
+"""Time the deployment runtimes side by side on one net and one batch.
+
+  results, skipped = run_runtimes('resnet_v2_50', ['tf', 'openvino'],
+                                  ['fp32', 'int8'], batch_size=32)
+  print(runtime_report.table(results))
+
+Each runtime and precision gets the same frozen net (random weights, or a
+run's checkpoint), exported the way ``python -m resnet_v2.export`` does,
+and the same batch of preprocessed images. Every one runs with as many
+threads as the machine has cores (TensorFlow ``intra_op_parallelism`` with
+one op at a time, ONNX Runtime ``intra_op_num_threads``, OpenVINO
+``INFERENCE_NUM_THREADS``, LiteRT ``num_threads``), so none looks fast or
+slow because of its own defaults. The runtimes are timed one after the
+other, each with burn-in first, at the batch size (throughput) and at
+batch 1 (latency); TensorFlow fp32 always runs first as the baseline that
+the speedups and the logit deviations are measured against. int8
+calibrates on random images: its speed does not depend on them, its
+accuracy does (``python -m resnet_v2.evaluate --model_path`` measures that).
+"""
+
+import collections
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from resnet_v2.common import checks
+from resnet_v2.deploy import calibration
+from resnet_v2.deploy import engines
+from resnet_v2.deploy import formats
+from resnet_v2.deploy import frozen
+from resnet_v2.nets import zoo
+from resnet_v2.training import run_dir
+
+BASELINE = ('tf', 'fp32')
+DEFAULT_CALIBRATION_IMAGES = 32
+JSON_KEYS = ('runtime', 'precision', 'batch_size', 'median_sec_per_batch',
+             'images_per_sec', 'latency_ms_batch1', 'speedup_vs_tf_fp32',
+             'max_relative_deviation')
+
+
+class RuntimeResult(collections.namedtuple('RuntimeResult', JSON_KEYS)):
+  """One runtime at one precision: speed, and logits against TF fp32.
+
+  ``max_relative_deviation`` is the largest absolute difference of the
+  logits from TensorFlow fp32's on the same batch, relative to the
+  largest absolute TensorFlow logit.
+  """
+
+  __slots__ = ()
+
+  def to_json(self):
+    """The result as a JSON-ready dict with the keys ``JSON_KEYS``."""
+    return dict(self._asdict())
+
+
+def plan(runtimes, precisions):
+  """The ``(runtime, precision)`` pairs to time, and why others are skipped.
+
+  TensorFlow fp32 comes first whether asked for or not: it is the
+  baseline. A combination a runtime lacks (or bf16 on a CPU without it) is
+  skipped with a message; an unknown name or a runtime that is not
+  installed is an error.
+
+  Returns:
+    ``(pairs, skipped)``: a list of pairs and a list of messages.
+
+  Raises:
+    ValueError: for an unknown runtime or precision, or a missing runtime.
+  """
+  if not runtimes:
+    raise ValueError('--runtime needs at least one of %s.'
+                     % ', '.join(formats.RUNTIMES))
+  pairs, skipped = [BASELINE], []
+  for runtime in runtimes:
+    spec = formats.format_for_runtime(runtime)
+    formats.require_runtime(spec)
+    for precision in precisions:
+      if precision not in formats.PRECISIONS:
+        raise ValueError('--precision must name some of %s; got %r.'
+                         % (', '.join(formats.PRECISIONS), precision))
+      if precision not in spec.precisions:
+        skipped.append('skipped %s %s: %s runs %s.' % (
+            runtime, precision, runtime, ', '.join(spec.precisions)))
+        continue
+      try:
+        formats.check_supported(spec.name, precision)
+      except ValueError as error:
+        skipped.append('skipped %s %s: %s' % (runtime, precision, error))
+        continue
+      if (runtime, precision) not in pairs:
+        pairs.append((runtime, precision))
+  return pairs, skipped
+
+
+def _engine(runtime, precision, net, calibration_set, scratch, threads):
+  """An engine of ``net`` on ``runtime`` at ``precision``, exported first."""
+  if runtime == 'tf':
+    return frozen.TensorFlowEngine(net, precision, threads)
+  format_name = formats.format_for_runtime(runtime).name
+  directory = os.path.join(scratch, '%s_%s' % (format_name, precision))
+  os.makedirs(directory)
+  engines.convert(format_name, net, precision,
+                  calibration_set if precision == 'int8' else None, directory)
+  return engines.open_engine(format_name, directory, precision, threads)
+
+
+def _median_seconds(engine, images, num_batches, num_burn_in):
+  """The median seconds of ``engine.run(images)`` after burn-in."""
+  for _ in range(num_burn_in):
+    engine.run(images)
+  durations = []
+  for _ in range(num_batches):
+    start = time.perf_counter()
+    engine.run(images)
+    durations.append(time.perf_counter() - start)
+  return statistics.median(durations)
+
+
+def _net(model, image_size, train_dir):
+  """``(frozen net, value range)``: a run's checkpoint or random weights."""
+  if train_dir:
+    trained = run_dir.open_run(train_dir)
+    return frozen.freeze_run(trained), trained.value_range
+  return (frozen.freeze_random(model, image_size),
+          zoo.get_spec(model).inputs.value_range)
+
+
+def check_arguments(model, batch_size, image_size, num_batches, num_burn_in,
+                    calibration_images):
+  """Raise a ValueError for a bad argument of ``run_runtimes``, up front."""
+  zoo.get_spec(model)
+  checks.check_count('batch_size', batch_size, 1)
+  checks.check_count('image_size', image_size, 1)
+  checks.check_count('num_batches', num_batches, 1)
+  checks.check_count('num_burn_in', num_burn_in, 0)
+  checks.check_count('calibration_images', calibration_images, 1)
+
+
+def run_runtimes(model, runtimes, precisions, batch_size=32, image_size=224,
+                 num_batches=10, num_burn_in=2,
+                 calibration_images=DEFAULT_CALIBRATION_IMAGES,
+                 train_dir=None, stream=None):
+  """Export ``model`` to each runtime and precision and time each.
+
+  Args:
+    model: a registered model name (ignored with ``train_dir``).
+    runtimes: names among ``formats.RUNTIMES``.
+    precisions: names among ``formats.PRECISIONS``.
+    batch_size: images per timed batch (throughput).
+    image_size: side of the square input (ignored with ``train_dir``).
+    num_batches, num_burn_in: timed and untimed runs, at the batch size
+      and again at batch 1.
+    calibration_images: random images int8 calibrates on.
+    train_dir: time this run's checkpoint instead of random weights.
+    stream: where progress goes; ``sys.stdout`` when None.
+
+  Returns:
+    ``(results, skipped)``: ``RuntimeResult`` values, TensorFlow fp32
+    first, and messages for the combinations left out.
+  """
+  stream = sys.stdout if stream is None else stream
+  check_arguments(model, batch_size, image_size, num_batches, num_burn_in,
+                  calibration_images)
+  pairs, skipped = plan(runtimes, precisions)
+  for message in skipped:
+    print(message, file=stream, flush=True)
+  net, value_range = _net(model, image_size, train_dir)
+  images = calibration.random_images(batch_size, net.image_size, value_range,
+                                     seed=1)
+  calibration_set = calibration.random_images(
+      calibration_images, net.image_size, value_range, seed=2)
+  threads = formats.session_threads()
+  print('every runtime runs on %d threads (the cores of this machine)'
+        % threads, file=stream, flush=True)
+  measured, reference = [], None
+  with tempfile.TemporaryDirectory() as scratch:
+    for runtime, precision in pairs:
+      print('exporting and timing %s %s' % (runtime, precision), file=stream,
+            flush=True)
+      engine = _engine(runtime, precision, net, calibration_set, scratch,
+                       threads)
+      logits = engine.run(images)
+      if reference is None:
+        reference = logits
+      measured.append((
+          runtime, precision,
+          _median_seconds(engine, images, num_batches, num_burn_in),
+          _median_seconds(engine, images[:1], num_batches, num_burn_in),
+          float(np.max(np.abs(logits - reference)) /
+                np.max(np.abs(reference)))))
+      del engine  # Free its memory before the next one loads.
+  baseline = measured[0][2]
+  return [RuntimeResult(runtime, precision, batch_size, seconds,
+                        batch_size / seconds, 1000.0 * latency,
+                        baseline / seconds, deviation)
+          for runtime, precision, seconds, latency, deviation in measured
+          ], skipped
