@@ -19,6 +19,7 @@ models, in ``model.fit``, under ``tf.distribute`` strategies and in
 """
 
 import contextlib
+import re
 import threading
 import warnings
 from typing import List, Sequence
@@ -213,17 +214,17 @@ class ResNetV2(tf_keras.layers.Layer):
     return config
 
 
-# The trainer's error messages name its flags; a caller of
-# load_slim_checkpoint passes arguments of these names instead.
-_ARGUMENT_NAMES = (('--checkpoint_exclude_scopes', 'exclude_scopes'),
-                   ('--model ', 'model_name '))
-
-
 def _with_argument_names(message):
-  """``message`` with the trainer's flag names replaced by argument names."""
-  for flag, argument in _ARGUMENT_NAMES:
-    message = message.replace(flag, argument)
-  return message
+  """The trainer's error ``message`` with its flags spelled as arguments.
+
+  The checks are the trainer's, so their advice names its flags; a caller
+  of ``load_slim_checkpoint`` needs ``exclude_scopes=[...]`` instead.
+  """
+  message = re.sub(
+      r'--checkpoint_exclude_scopes=(\S+)',
+      lambda match: 'exclude_scopes=%r' % match.group(1).split(','), message)
+  return message.replace('--checkpoint_exclude_scopes', 'exclude_scopes') \
+      .replace('--model ', 'model_name ')
 
 
 def load_slim_checkpoint(layer: ResNetV2, checkpoint_path: str,
@@ -241,7 +242,8 @@ def load_slim_checkpoint(layer: ResNetV2, checkpoint_path: str,
     checkpoint_path: a checkpoint prefix (the part before ``.index``) or a
       folder whose ``checkpoint`` file names the latest one.
     exclude_scopes: variable scopes to leave at their current values, such
-      as ``['resnet_v2_50/logits']`` when the number of classes differs.
+      as ``['resnet_v2_50/logits']`` when the number of classes differs (a
+      comma-separated string works too, as on the trainer's command line).
 
   Returns:
     The restored variables.
@@ -253,6 +255,8 @@ def load_slim_checkpoint(layer: ResNetV2, checkpoint_path: str,
     ValueError: if the layer has not been called yet, the checkpoint does
       not exist, or a scope matches no variable.
   """
+  if isinstance(exclude_scopes, str):
+    exclude_scopes = exclude_scopes.split(',')
   if not layer.variables:
     raise ValueError(
         'load_slim_checkpoint: the layer has no variables yet; call it once '
