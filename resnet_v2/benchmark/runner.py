@@ -27,6 +27,7 @@ from resnet_v2.benchmark import report
 from resnet_v2.benchmark import spec as spec_lib
 from resnet_v2.benchmark import timing
 from resnet_v2.nets import analysis
+from resnet_v2.nets import zoo
 
 
 def gflops_per_image(model, image_size, mode):
@@ -37,11 +38,14 @@ def gflops_per_image(model, image_size, mode):
   return flops / 1e9
 
 
-def benchmark_images(batch_size, image_size):
-  """A ``[batch, size, size, 3]`` non-trainable variable of random pixels."""
+def benchmark_images(batch_size, image_size, value_range=(-1.0, 1.0)):
+  """A ``[batch, size, size, 3]`` non-trainable variable of random pixels.
+
+  The pixels are uniform over ``value_range``, the model's input range.
+  """
   pixels = tf.random.uniform(
-      [batch_size, image_size, image_size, spec_lib.IMAGE_CHANNELS], -1.0,
-      1.0, seed=0)
+      [batch_size, image_size, image_size, spec_lib.IMAGE_CHANNELS],
+      value_range[0], value_range[1], seed=0)
   return tf.Variable(pixels, trainable=False, name='benchmark_images')
 
 
@@ -96,7 +100,8 @@ def _build_targets(spec, stream):
   contenders = peers.project_and_peers(spec.model)
   if not spec.compare:
     contenders = contenders[:1]
-  images = benchmark_images(spec.batch_size, spec.image_size)
+  images = benchmark_images(spec.batch_size, spec.image_size,
+                            zoo.get_spec(spec.model).inputs.value_range)
   targets = collections.OrderedDict()
   logits = []
   for contender in contenders:

@@ -15,6 +15,10 @@ from resnet_v2.nets import zoo
 
 MODES = ('forward', 'forward_backward')
 
+# The main job, and the input size its model was trained at.
+DEFAULT_MODEL = 'resnet_v2_50'
+DEFAULT_IMAGE_SIZE = zoo.get_spec(DEFAULT_MODEL).inputs.image_size
+
 # A backward pass costs two forward passes: one product per layer for the
 # gradient of its input and one for the gradient of its weights.
 FORWARD_BACKWARD_COST = 3
@@ -49,7 +53,8 @@ class BenchmarkSpec(collections.namedtuple('BenchmarkSpec', [
 
   __slots__ = ()
 
-  def __new__(cls, model='resnet_v2_50', batch_size=32, image_size=224,
+  def __new__(cls, model=DEFAULT_MODEL, batch_size=32,
+              image_size=DEFAULT_IMAGE_SIZE,
               mode='forward', precision='fp32', xla=False, num_batches=20,
               num_burn_in=3, intra_op_threads=0, inter_op_threads=1,
               compare=False):

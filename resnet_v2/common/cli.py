@@ -54,25 +54,19 @@ def define_dataclass_flags(flag_values, record_type):
                else field.default)
     help_text = field.metadata.get('help', field.name)
     choices = field.metadata.get('choices')
-    kind = str(field.type)
     if choices is not None:
       flags.DEFINE_enum(field.name, default, list(choices()), help_text,
                         flag_values=flag_values)
-    elif 'bool' in kind:
-      flags.DEFINE_boolean(field.name, default, help_text,
-                           flag_values=flag_values)
-    elif 'int' in kind:
-      flags.DEFINE_integer(field.name, default, help_text,
-                           flag_values=flag_values)
-    elif 'float' in kind:
-      flags.DEFINE_float(field.name, default, help_text,
-                         flag_values=flag_values)
-    elif 'Sequence' in kind:
-      flags.DEFINE_list(field.name, default, help_text,
-                        flag_values=flag_values)
-    else:
-      flags.DEFINE_string(field.name, default, help_text,
-                          flag_values=flag_values)
+      continue
+    kind = str(field.type)
+    define = next((define for word, define in _FLAG_KINDS if word in kind),
+                  flags.DEFINE_string)
+    define(field.name, default, help_text, flag_values=flag_values)
+
+
+# Annotation word -> flag definer, first match wins ('bool' before 'int').
+_FLAG_KINDS = (('bool', flags.DEFINE_boolean), ('int', flags.DEFINE_integer),
+               ('float', flags.DEFINE_float), ('Sequence', flags.DEFINE_list))
 
 
 def define_precision_flag(flag_values, several=False):

@@ -7,6 +7,8 @@
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
+from resnet_v2.nets import normalization
+
 # Moving-average decay of the batch-norm statistics in TF-Slim's ResNet
 # recipe; every default in the package reads it from here.
 BATCH_NORM_DECAY = 0.997
@@ -54,7 +56,7 @@ def resnet_arg_scope(weight_decay=1e-4,
       weights_regularizer=slim.l2_regularizer(weight_decay),
       weights_initializer=slim.variance_scaling_initializer(),
       activation_fn=activation_fn,
-      normalizer_fn=slim.batch_norm if use_batch_norm else None,
+      normalizer_fn=normalization.batch_norm if use_batch_norm else None,
       normalizer_params=batch_norm_params):
     with slim.arg_scope([slim.batch_norm], **batch_norm_params):
       with slim.arg_scope([slim.max_pool2d], padding='SAME') as scope:

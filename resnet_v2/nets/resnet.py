@@ -18,6 +18,7 @@ import tf_slim as slim
 from resnet_v2.common import checks
 from resnet_v2.nets import blocks as blocks_lib
 from resnet_v2.nets import inputs as inputs_lib
+from resnet_v2.nets import normalization
 
 # The stem: a 7x7 conv to 64 channels with stride 2, then a 3x3 max-pool
 # with stride 2, so the blocks start at stride 4.
@@ -123,7 +124,8 @@ def _resnet(inputs, blocks, pre_activation, default_scope, num_classes,
         net = _root_block(net, pre_activation)
       net = blocks_lib.stack_blocks_dense(net, blocks, block_output_stride)
       if pre_activation:
-        net = slim.batch_norm(net, activation_fn=tf.nn.relu, scope='postnorm')
+        net = normalization.batch_norm(net, activation_fn=tf.nn.relu,
+                                       scope='postnorm')
       end_points = slim.utils.convert_collection_to_dict(collection)
       if global_pool:
         net = tf.reduce_mean(net, [1, 2], name='pool5', keepdims=True)

@@ -25,6 +25,7 @@ import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
 from resnet_v2.nets import blocks
+from resnet_v2.nets import normalization
 
 
 def _unit(pre_activation):
@@ -88,7 +89,8 @@ def bottleneck(inputs, depth, depth_bottleneck, stride, rate=1,
     The unit's output, ``[batch, height / stride, width / stride, depth]``.
   """
   with tf.variable_scope(scope, 'bottleneck_v2', [inputs]) as unit_scope:
-    preact = slim.batch_norm(inputs, activation_fn=tf.nn.relu, scope='preact')
+    preact = normalization.batch_norm(inputs, activation_fn=tf.nn.relu,
+                                      scope='preact')
     shortcut = preact_shortcut(inputs, preact, depth, stride)
     residual = slim.conv2d(preact, depth_bottleneck, [1, 1], stride=1,
                            scope='conv1')
@@ -126,7 +128,8 @@ def basic(inputs, depth, stride, rate=1, outputs_collections=None,
     The unit's output, ``[batch, height / stride, width / stride, depth]``.
   """
   with tf.variable_scope(scope, 'basic_v2', [inputs]) as unit_scope:
-    preact = slim.batch_norm(inputs, activation_fn=tf.nn.relu, scope='preact')
+    preact = normalization.batch_norm(inputs, activation_fn=tf.nn.relu,
+                                      scope='preact')
     shortcut = preact_shortcut(inputs, preact, depth, stride)
     residual = blocks.conv2d_same(preact, depth, 3, 1, rate=rate,
                                   scope='conv1')
