@@ -15,6 +15,11 @@ Side by side with TF-Slim's reference and Keras' ResNet50V2, in bf16 too:
 
   python benchmarks/time_resnet_v2.py --compare --precision=fp32,bf16
 
+The Keras layer (resnet_v2.keras.ResNetV2 in a tf.function) against the
+graph build, forward and forward-backward, interleaved in one run:
+
+  python benchmarks/time_resnet_v2.py --api=slim,keras --mode=both
+
 The deployment runtimes, each exported at each precision it supports and
 timed at the batch size and at batch 1 (see resnet_v2.benchmark.runtimes):
 
@@ -29,9 +34,9 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 from absl import flags  # noqa: E402
 
+from resnet_v2.benchmark import keras_timing  # noqa: E402
 from resnet_v2.benchmark import plot  # noqa: E402
 from resnet_v2.benchmark import report  # noqa: E402
-from resnet_v2.benchmark import runner  # noqa: E402
 from resnet_v2.benchmark import runtime_report  # noqa: E402
 from resnet_v2.benchmark import runtimes  # noqa: E402
 from resnet_v2.benchmark import spec as spec_lib  # noqa: E402
@@ -82,6 +87,12 @@ flags.DEFINE_bool(
     'compare', DEFAULTS.compare,
     "Also time TF-Slim's reference and Keras' net of the same depth on the "
     'same input, interleaved with this one.', flag_values=FLAGS)
+flags.DEFINE_list(
+    'api', ['slim'],
+    'How the net runs: slim (the graph build, stepped by Session.run), keras '
+    '(the layer resnet_v2.keras.ResNetV2, stepped by a tf.function), or '
+    'slim,keras to time both side by side, interleaved, with the ratio.',
+    flag_values=FLAGS)
 flags.DEFINE_string(
     'json_out', None,
     'Write the results as JSON to this path: one object for one run, '
@@ -128,8 +139,10 @@ def specs_from_flags():
       xla=FLAGS.xla, num_batches=FLAGS.num_batches,
       num_burn_in=FLAGS.num_burn_in, intra_op_threads=FLAGS.intra_op_threads,
       inter_op_threads=FLAGS.inter_op_threads, compare=FLAGS.compare)
+  apis = keras_timing.check_apis(FLAGS.api)
   for spec in specs:
     spec_lib.check_spec(spec)
+    keras_timing.check_spec_for_apis(spec, apis)
   _check_outputs()
   return specs
 
@@ -177,7 +190,7 @@ def main(argv):
     return time_runtimes()
   with cli.errors_as_usage(PROGRAM):
     specs = specs_from_flags()
-  results = runner.run_sweep(specs)
+  results = keras_timing.run_sweep(specs, FLAGS.api)
   print()
   print(report.sweep_table(results))
   if FLAGS.json_out:
