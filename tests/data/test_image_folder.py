@@ -172,6 +172,25 @@ def test_a_pipeline_started_at_step_k_continues_the_stream(tmp_path):
     np.testing.assert_array_equal(images, images_k)
 
 
+def test_shards_split_every_global_batch_between_them(tmp_path):
+  folder = image_folder.scan(make_folder(str(tmp_path), {'a': 4, 'b': 3}))
+  def batches(**sharding):
+    with tf.Graph().as_default():
+      return take(pipeline.training_dataset(
+          folder, 8, 4, seed=2, start_step=1, min_crop_area=0.5,
+          **sharding), 6)
+  whole = batches()[:3]
+  first = batches(shard=0, num_shards=2)[:3]
+  per_replica = batches(shard=1, num_shards=2, replica_batch_size=1)
+  second = [(np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1]]))
+            for a, b in zip(per_replica[0::2], per_replica[1::2])]
+  for (images, labels), part, other in zip(whole, first, second):
+    np.testing.assert_array_equal(
+        labels, np.concatenate([part[1], other[1]]))
+    np.testing.assert_array_equal(
+        images, np.concatenate([part[0], other[0]]))
+
+
 def test_evaluation_pipeline_keeps_file_order(graph, tmp_path):
   folder = image_folder.scan(make_folder(str(tmp_path), {'a': 2, 'b': 3}))
   batches = take(pipeline.evaluation_dataset(folder, 4, 2,
