@@ -26,17 +26,6 @@ SAVED_MODEL_INPUT = {'name': 'images', 'shape': [None, None, None, 3],
                      'signature': saved_model.DEFAULT_SIGNATURE}
 
 
-def _check_new_folder(export_dir):
-  """Raise unless ``export_dir`` is a new or empty folder."""
-  if not export_dir:
-    raise ValueError('export_dir is empty: pass the folder to write the '
-                     'export to.')
-  if os.path.exists(export_dir) and (not os.path.isdir(export_dir) or
-                                     os.listdir(export_dir)):
-    raise ValueError('export_dir %r already exists and is not empty: pass a '
-                     'new folder (nothing is overwritten).' % (export_dir,))
-
-
 def _calibration(trained, precision, data_dir, count):
   """``(images, description)`` for int8, ``(None, None)`` otherwise."""
   if precision != 'int8':
@@ -103,7 +92,7 @@ def export_model(train_dir, export_dir, format='saved_model',  # noqa: A002
   spec = formats.check_supported(format, precision)
   formats.require_runtime(spec)
   trained = run_dir.open_run(train_dir, checkpoint_path)
-  _check_new_folder(export_dir)
+  saved_model.check_export_dir(export_dir)
   images, described = _calibration(trained, precision, data_dir,
                                    calibration_images)
   model_input = _write_or_clean_up(trained, format, precision, images,

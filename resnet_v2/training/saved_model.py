@@ -47,11 +47,11 @@ def _signature(images, outputs):
                                               outputs=outputs)
 
 
-def _check_export_dir(export_dir):
+def check_export_dir(export_dir):
   """Raise unless ``export_dir`` is new or an empty folder."""
   if not export_dir:
     raise ValueError('export_dir is empty: pass the folder to write the '
-                     'SavedModel to.')
+                     'export to.')
   if os.path.exists(export_dir) and (not os.path.isdir(export_dir) or
                                      os.listdir(export_dir)):
     raise ValueError('export_dir %r already exists and is not empty: pass a '
@@ -75,7 +75,7 @@ def export_saved_model(train_dir, export_dir, checkpoint_path=None):
       export_dir is not empty.
   """
   trained = run_dir.open_run(train_dir, checkpoint_path)
-  _check_export_dir(export_dir)
+  check_export_dir(export_dir)
   with tf.Graph().as_default():
     network_fn = trained.network_fn()
     uint8_images = tf.placeholder(tf.uint8, [None, None, None, 3], 'images')
