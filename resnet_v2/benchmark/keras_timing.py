@@ -70,31 +70,46 @@ class _CallRunner:
     return target()
 
 
-def _apply_eager_options(spec):
+def _apply_eager_options(spec, stream):
   """Give eager code the spec's threads and precision rewrites.
 
-  The threads can only be set before TensorFlow's eager context starts;
-  a later call with the same values is a no-op, and with other values the
-  RuntimeError says so. The rewrites are read when a function is first
-  run, so they apply to the step built next.
+  The threads can only be set before TensorFlow's eager context starts (a
+  later call with the same values is a no-op); if it has started with
+  other values, the step runs with those and a line says so. The rewrites
+  are read when a function first runs, so they apply to the next step.
   """
   config = spec.session_config()
-  tf.config.threading.set_intra_op_parallelism_threads(
-      config.intra_op_parallelism_threads)
-  tf.config.threading.set_inter_op_parallelism_threads(
-      config.inter_op_parallelism_threads)
+  try:
+    tf.config.threading.set_intra_op_parallelism_threads(
+        config.intra_op_parallelism_threads)
+    tf.config.threading.set_inter_op_parallelism_threads(
+        config.inter_op_parallelism_threads)
+  except RuntimeError:
+    print('Eager code had already started: the Keras step runs with %d '
+          'intra-op and %d inter-op threads (0: one per core).' % (
+              tf.config.threading.get_intra_op_parallelism_threads(),
+              tf.config.threading.get_inter_op_parallelism_threads()),
+          file=stream, flush=True)
   rewrites = config.graph_options.rewrite_options
   tf.config.optimizer.set_experimental_options(
       {name: getattr(rewrites, name) == rewrites.ON for name in _REWRITES})
 
 
-def keras_step(spec):
+def keras_step(spec, stream=None):
   """A zero-argument ``tf.function`` running the Keras layer as ``spec`` asks.
 
   The layer is built eagerly first (random weights, 1000 classes), and the
-  input batch is a non-trainable variable, as in the graph build.
+  input batch is a non-trainable variable, as in the graph build. Progress
+  notes go to ``stream`` (stdout when None).
+
+  Raises:
+    RuntimeError: when called in graph mode, where the step would only
+      add symbolic ops to a graph and time nothing.
   """
-  _apply_eager_options(spec)
+  if not tf.executing_eagerly():
+    raise RuntimeError('keras_step times eager TensorFlow: call it outside '
+                       '`with tf.Graph().as_default():` and any Session.')
+  _apply_eager_options(spec, stream)
   layer = resnet_keras.ResNetV2(spec.model, peers.NUM_CLASSES,
                                 weight_decay=0.0)
   images = tf.Variable(tf.random.uniform(
@@ -126,8 +141,9 @@ def _graph_step(spec, stack):
         spec.model, images, is_training=spec.mode == 'forward_backward')
     target = runner.timed_target(outputs, spec.mode)
     initializer = tf.compat.v1.global_variables_initializer()
-  session = stack.enter_context(
-      tf.compat.v1.Session(graph=graph, config=spec.session_config()))
+  # Not entered as a context: that would make the graph the default again.
+  session = tf.compat.v1.Session(graph=graph, config=spec.session_config())
+  stack.callback(session.close)
   session.run(initializer)
   return lambda: session.run(target)
 
@@ -147,7 +163,7 @@ def time_apis(spec, apis, stream=None) -> dict:
       if api == 'slim':
         steps[API_NAMES[api]] = _graph_step(spec, stack)
       else:
-        steps[API_NAMES[api]] = keras_step(spec)
+        steps[API_NAMES[api]] = keras_step(spec, stream)
     return timing.time_interleaved(_CallRunner(), steps, spec.num_batches,
                                    spec.num_burn_in, stream=stream)
 
