@@ -26,10 +26,12 @@ from typing import List, Sequence
 
 import tensorflow as tf
 import tf_keras
+import tf_slim as slim
 from tensorflow.python.ops import variable_scope
 from tf_keras.src.legacy_tf_layers import variable_scope_shim
 
 from resnet_v2.nets import arg_scope
+from resnet_v2.nets import normalization
 from resnet_v2.nets import resnet
 from resnet_v2.nets import zoo
 from resnet_v2.training import checkpoints
@@ -160,6 +162,10 @@ class ResNetV2(tf_keras.layers.Layer):
     weight_decay: L2 penalty on the conv weights (0 adds no losses).
     batch_norm_decay: moving-average decay of the batch-norm statistics;
       a short training run wants a smaller one, e.g. 0.9.
+    batch_norm: 'local' (each replica's batch statistics, as TF-Slim and
+      Keras), 'sync' (the statistics of the global batch, all-reduced over
+      the replicas of a ``tf.distribute`` strategy) or 'frozen' (the
+      moving averages, never updated); see ``resnet_v2.nets.normalization``.
     **kwargs: passed to ``tf_keras.layers.Layer`` (``name``, ``dtype`` ...).
 
   Raises:
@@ -173,9 +179,10 @@ class ResNetV2(tf_keras.layers.Layer):
                spatial_squeeze: bool = True, include_root_block: bool = True,
                weight_decay: float = DEFAULT_WEIGHT_DECAY,
                batch_norm_decay: float = arg_scope.BATCH_NORM_DECAY,
-               **kwargs):
+               batch_norm: str = 'local', **kwargs):
     zoo.get_spec(model_name)
     resnet.check_num_classes(num_classes)
+    normalization.check_mode(batch_norm)
     super().__init__(**kwargs)
     self.model_name = model_name
     self.num_classes = num_classes
@@ -185,6 +192,7 @@ class ResNetV2(tf_keras.layers.Layer):
     self.include_root_block = include_root_block
     self.weight_decay = weight_decay
     self.batch_norm_decay = batch_norm_decay
+    self.batch_norm = batch_norm
     self._network_fn = zoo.get_network_fn(
         model_name, num_classes, weight_decay=weight_decay,
         batch_norm_decay=batch_norm_decay, global_pool=global_pool,
@@ -195,7 +203,8 @@ class ResNetV2(tf_keras.layers.Layer):
   @variable_scope_shim.track_tf1_style_variables
   def call(self, images, training=False, return_end_points=False):
     """The logits (or features), and the end_points if asked; see the class."""
-    with _eager_collections_kept():
+    with _eager_collections_kept(), slim.arg_scope(
+        [normalization.batch_norm], mode=self.batch_norm):
       net, end_points = self._network_fn(images, is_training=training)
     if return_end_points:
       return net, end_points
@@ -210,7 +219,7 @@ class ResNetV2(tf_keras.layers.Layer):
         spatial_squeeze=self.spatial_squeeze,
         include_root_block=self.include_root_block,
         weight_decay=self.weight_decay,
-        batch_norm_decay=self.batch_norm_decay)
+        batch_norm_decay=self.batch_norm_decay, batch_norm=self.batch_norm)
     return config
 
 
