@@ -34,7 +34,6 @@ from resnet_v2.nets import arg_scope
 from resnet_v2.nets import normalization
 from resnet_v2.nets import resnet
 from resnet_v2.nets import zoo
-from resnet_v2.training import checkpoints
 
 # TF-Slim's ResNet recipe (and the trainer's default): L2 penalty on convs.
 DEFAULT_WEIGHT_DECAY = 1e-4
@@ -264,6 +263,9 @@ def load_slim_checkpoint(layer: ResNetV2, checkpoint_path: str,
     ValueError: if the layer has not been called yet, the checkpoint does
       not exist, or a scope matches no variable.
   """
+  # Imported here, not at the top: the trainer (resnet_v2.training) builds
+  # on this module, so importing its package first would be circular.
+  from resnet_v2.training import checkpoints  # pylint: disable=C0415
   if isinstance(exclude_scopes, str):
     exclude_scopes = exclude_scopes.split(',')
   if not layer.variables:
