@@ -35,6 +35,7 @@ def main():
       field.name: FLAGS[field.name].value
       for field in dataclasses.fields(options_lib.TrainOptions)})
   result = loop.train(options)
+  print('weights fingerprint: %s' % result.fingerprint)
   if result.interrupted:
     return interrupts.exit_status(result.interrupted)
   if result.validation is not None:

@@ -10,7 +10,6 @@
 from resnet_v2.training.checkpoints import CheckpointMismatchError
 from resnet_v2.training.evaluation import EvalResult
 from resnet_v2.training.evaluation import evaluate
-from resnet_v2.training.loop import TrainGraph
 from resnet_v2.training.loop import train
 from resnet_v2.training.options import DIGITS_RECIPE
 from resnet_v2.training.options import TrainOptions
@@ -25,7 +24,7 @@ from resnet_v2.training.schedule import learning_rate
 
 __all__ = [
     'CheckpointMismatchError', 'DIGITS_RECIPE', 'EvalResult', 'LR_SCHEDULES',
-    'TrainGraph', 'TrainOptions', 'TrainResult', 'TrainedRun',
+    'TrainOptions', 'TrainResult', 'TrainedRun',
     'digits_train_options', 'evaluate', 'export_saved_model',
     'learning_rate', 'open_run', 'steps_for', 'train',
 ]

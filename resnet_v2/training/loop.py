@@ -1,52 +1,57 @@
-"""Train a registered model on an image folder, resumably.
+"""Train a registered model on an image folder, on one device or many.
 
   result = train(TrainOptions(data_dir='photos', train_dir='runs/photos',
-                              model='resnet_v2_18', max_steps=1000))
+                              model='resnet_v2_18', max_steps=1000,
+                              strategy='multi_worker'))
 
-``train(TrainOptions(...))`` is the whole recipe: the folder is scanned and
-checked, the graph is built (input pipeline, net, softmax cross-entropy
-plus the weight penalties, momentum SGD that also runs the batch-norm
-moving-average updates in UPDATE_OPS), a fine-tuning checkpoint is checked
-against the graph, and only then is ``train_dir`` claimed and written.
-Checkpoints are saved every ``save_every`` steps, at the end, and when the
-run is stopped with Ctrl-C or ``kill``; the next run in the same folder
-restores the latest one and continues the same data stream (see
-``input_pipeline``), so no step is lost or repeated beyond the last save.
+``train`` is TensorFlow 2 code: the net is the Keras layer
+``resnet_v2.keras.ResNetV2`` (TF-Slim's graph builder and variable names),
+and one training step is a ``tf.function`` that runs the forward and
+backward pass on every replica of a ``tf.distribute`` strategy
+(``strategy.run``), sums the gradients over the replicas and takes one
+momentum-SGD step on every copy of the weights. With the default strategy
+that is one device; 'mirrored' uses every local GPU; 'multi_worker' the
+processes of ``TF_CONFIG``.
+
+Everything that can fail is checked first: options, the folder, the
+train_dir's owner, the fine-tuning checkpoint; only then is ``train_dir``
+claimed. Checkpoints (TF1 files under TF-Slim's names, see ``saver``) are
+written every ``save_every`` steps, at the end, and when Ctrl-C or
+``kill`` stops the run; the next run resumes from the newest one and
+continues the same data stream, so its losses are those an uninterrupted
+run would have had.
 """
 
+import contextlib
+import hashlib
 import os
 
 from absl import logging
 import numpy as np
-import tensorflow.compat.v1 as tf
-import tf_slim as slim
+import tensorflow as tf
+from tensorflow.core.framework import summary_pb2
 
-from resnet_v2.common import precision as precision_lib
+from resnet_v2 import keras as keras_nets
 from resnet_v2.data import image_folder
 from resnet_v2.data import pipeline
 from resnet_v2.nets import zoo
 from resnet_v2.training import checkpoints
+from resnet_v2.training import distribution
 from resnet_v2.training import interrupts
+from resnet_v2.training import momentum as momentum_lib
 from resnet_v2.training import options as options_lib
 from resnet_v2.training import progress
 from resnet_v2.training import run_dir
+from resnet_v2.training import saver as saver_lib
 from resnet_v2.training import schedule
 
-CHECKPOINT_NAME = 'model.ckpt'
+CHECKPOINT_NAME = saver_lib.CHECKPOINT_NAME
+GLOBAL_STEP = 'global_step'
+_SUM = tf.distribute.ReduceOp.SUM
 
 
-def _load_folder(options):
-  """The (training, validation) split of the readable images, and the skipped.
-
-  The folder is scanned and decoded once; the validation part (None
-  without a split) is handed back so that scoring it needs no second pass.
-  """
-  folder, skipped = image_folder.load(options.data_dir, strict=options.strict)
-  if not options.validation_split:
-    return folder, None, skipped
-  training, validation = image_folder.split(folder, options.validation_split,
-                                            options.seed)
-  return training, validation, skipped
+class DistributedError(ValueError):
+  """Another worker of a multi-worker run stopped answering."""
 
 
 def _run_record(options, class_names, image_size):
@@ -64,80 +69,145 @@ def _run_record(options, class_names, image_size):
 
 
 def _resume_step(train_dir):
-  """The global step of the latest checkpoint in ``train_dir`` (0 if none)."""
+  """``(step, prefix)`` of the newest checkpoint in ``train_dir``, or (0, None)."""
   latest = run_dir.latest_checkpoint(train_dir)
   if not latest:
     return 0, None
-  return int(tf.train.load_variable(latest, 'global_step')), latest
+  return int(tf.train.load_variable(latest, GLOBAL_STEP)), latest
 
 
-class TrainGraph(object):
-  """The tensors and ops of one training step, built in the default graph.
+def _check_replicas(batch_size, replicas):
+  """Raise unless the global batch divides evenly among the replicas."""
+  if batch_size % replicas:
+    raise ValueError(
+        'batch_size=%d does not divide among the %d replicas of this run: '
+        'use a multiple of %d, e.g. --batch_size=%d (the batch is global; '
+        'each replica gets batch_size / %d).'
+        % (batch_size, replicas, replicas,
+           max(replicas, batch_size - batch_size % replicas), replicas))
 
-  Attributes:
-    global_step, loss (cross-entropy plus weight penalties),
-    cross_entropy, accuracy (of the batch), learning_rate, train_op (one
-    momentum-SGD step that first runs the UPDATE_OPS), summaries, saver.
+
+@contextlib.contextmanager
+def _precision(precision):
+  """Turn on the oneDNN bfloat16 rewrite of tf.functions for 'bf16'."""
+  if precision != 'bf16':
+    yield
+    return
+  option = ('auto_mixed_precision' if tf.config.list_physical_devices('GPU')
+            else 'auto_mixed_precision_onednn_bfloat16')
+  tf.config.optimizer.set_experimental_options({option: True})
+  try:
+    yield
+  finally:
+    tf.config.optimizer.set_experimental_options({option: False})
+
+
+class _Model:
+  """The layer, its optimizer state and the step counter, in a strategy.
+
+  Built inside ``strategy.scope()``, so every variable is distributed the
+  strategy's way (mirrored across replicas, broadcast from worker 0).
   """
 
-  def __init__(self, options, folder, image_size, start_step, max_steps):
-    tf.set_random_seed(options.seed)
-    self.global_step = tf.train.get_or_create_global_step()
-    dataset = pipeline.training_dataset(
-        folder, image_size, options.batch_size, options.seed, start_step,
-        min_crop_area=options.min_crop_area, flip=options.flip,
-        color_jitter=options.color_jitter,
-        value_range=zoo.get_spec(options.model).inputs.value_range)
-    images, labels = tf.data.make_one_shot_iterator(dataset).get_next()
-    network_fn = zoo.get_network_fn(
-        options.model, num_classes=folder.num_classes,
-        weight_decay=options.weight_decay,
-        batch_norm_decay=options.batch_norm_decay, is_training=True)
-    logits, _ = network_fn(images)
-    self.cross_entropy = tf.losses.sparse_softmax_cross_entropy(labels, logits)
-    self.loss = tf.add(self.cross_entropy, tf.losses.get_regularization_loss(),
-                       name='total_loss')
-    self.accuracy = tf.reduce_mean(tf.cast(
+  def __init__(self, options, num_classes, image_size, strategy):
+    # The same seed gives the same initial weights in every run of these
+    # options (an interrupted run and the one it resumes, every worker).
+    tf.random.set_seed(options.seed)
+    with strategy.scope():
+      self.layer = keras_nets.ResNetV2(
+          options.model, num_classes, weight_decay=options.weight_decay,
+          batch_norm_decay=options.batch_norm_decay,
+          batch_norm=options.batch_norm)
+      self.layer(tf.zeros([1, image_size, image_size, 3]), training=False)
+      variables = self.layer.trainable_variables
+      names = [checkpoints.variable_name(v) for v in variables]
+      chosen = set(map(id, checkpoints.trainable(variables,
+                                                 options.trainable_scopes)))
+      self.trained = [v for v in variables if id(v) in chosen]
+      self.optimizer = momentum_lib.Momentum(
+          self.trained, options.momentum,
+          [n for n, v in zip(names, variables) if id(v) in chosen])
+      self.global_step = tf.Variable(0, dtype=tf.int64, trainable=False,
+                                     name=GLOBAL_STEP)
+
+  def named_variables(self):
+    """Everything a checkpoint holds, by name."""
+    named = {checkpoints.variable_name(v): v for v in self.layer.variables}
+    named.update(self.optimizer.named_slots())
+    named[GLOBAL_STEP] = self.global_step
+    return named
+
+  def fingerprint(self) -> str:
+    """A short hash of the trained weights, equal on workers that agree."""
+    digest = hashlib.sha256()
+    for variable in self.layer.trainable_variables:
+      digest.update(np.ascontiguousarray(variable.numpy()).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def step_losses(layer, images, labels):
+  """``(summed cross-entropy, weight penalty)`` of ``layer`` on a batch.
+
+  The cross-entropy is summed over the batch, so that dividing by the
+  global batch gives every replica's share of the mean; the penalty is the
+  L2 term of the conv weights that ``resnet_arg_scope`` regularizes
+  (``weight_decay * sum(w ** 2) / 2``), taken from ``layer.losses``.
+  """
+  logits = layer(images, training=True)
+  cross_entropy = tf.reduce_sum(
+      tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels,
+                                                     logits=logits))
+  penalty = tf.add_n(layer.losses) if layer.losses else tf.constant(0.0)
+  return logits, cross_entropy, penalty
+
+
+def _step_function(model, options, strategy, max_steps):
+  """The ``tf.function`` of one training step over every replica.
+
+  Returns per step: total loss (mean cross-entropy plus the weight
+  penalty), cross-entropy, batch accuracy and learning rate.
+  """
+  replicas = strategy.num_replicas_in_sync
+  global_batch = float(options.batch_size)
+
+  def replica_step(images, labels):
+    with tf.GradientTape() as tape:
+      logits, cross_entropy, penalty = step_losses(model.layer, images,
+                                                   labels)
+      objective = cross_entropy / global_batch + penalty / replicas
+    gradients = tape.gradient(objective, model.trained)
+    rate = schedule.learning_rate(options.learning_rate, options.lr_schedule,
+                                  model.global_step, max_steps,
+                                  options.warmup_steps)
+    model.optimizer.apply(gradients, rate)
+    correct = tf.reduce_sum(tf.cast(
         tf.equal(tf.argmax(logits, 1, output_type=tf.int32), labels),
         tf.float32))
-    self.learning_rate = schedule.learning_rate(
-        options.learning_rate, options.lr_schedule, self.global_step,
-        max_steps, options.warmup_steps)
-    self.train_op = self._train_op(options)
-    self.summaries = self._summaries()
-    self.saver = tf.train.Saver(max_to_keep=5)
+    return cross_entropy, penalty, correct, rate
 
-  def _train_op(self, options):
-    """Momentum SGD on the trainable scopes, after the batch-norm updates."""
-    variables = checkpoints.trainable(tf.trainable_variables(),
-                                      options.trainable_scopes)
-    optimizer = tf.train.MomentumOptimizer(self.learning_rate,
-                                           options.momentum)
-    with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
-      return optimizer.minimize(self.loss, self.global_step, var_list=variables)
+  @tf.function
+  def step(iterator):
+    images, labels = next(iterator)
+    outputs = strategy.run(replica_step, args=(images, labels))
+    cross_entropy = strategy.reduce(_SUM, outputs[0], axis=None)
+    penalty = strategy.reduce(tf.distribute.ReduceOp.MEAN, outputs[1],
+                              axis=None)
+    correct = strategy.reduce(_SUM, outputs[2], axis=None)
+    rate = strategy.reduce(tf.distribute.ReduceOp.MEAN, outputs[3], axis=None)
+    model.global_step.assign_add(1)
+    mean_cross_entropy = cross_entropy / global_batch
+    return (mean_cross_entropy + penalty, mean_cross_entropy,
+            correct / global_batch, rate)
 
-  def _summaries(self):
-    """The merged TensorBoard scalars."""
-    tf.summary.scalar('losses/total_loss', self.loss)
-    tf.summary.scalar('losses/cross_entropy', self.cross_entropy)
-    tf.summary.scalar('accuracy', self.accuracy)
-    tf.summary.scalar('learning_rate', self.learning_rate)
-    return tf.summary.merge_all()
+  return step
 
 
-def _initial_restore(options, latest):
-  """The function that fills the variables before the first step.
-
-  The latest checkpoint of ``train_dir`` when resuming (the fine-tuning
-  checkpoint is then ignored, as in TF-Slim), else the fine-tuning
-  checkpoint, checked against the graph now, before any training.
-  """
-  if latest or not options.checkpoint_path:
-    return None
-  restore, _ = checkpoints.restore_fn(
-      options.checkpoint_path, slim.get_model_variables(),
-      options.checkpoint_exclude_scopes)
-  return restore
+def _agreed_stop(strategy, requested):
+  """Whether any worker was asked to stop; every worker gets the same answer."""
+  if distribution.task(strategy) is None:
+    return bool(requested)
+  flags = strategy.run(lambda: tf.constant(1.0 if requested else 0.0))
+  return bool(strategy.reduce(_SUM, flags, axis=None) > 0)
 
 
 def _check_finite(loss, step):
@@ -148,67 +218,150 @@ def _check_finite(loss, step):
         '--warmup_steps); the last good checkpoint is kept.' % (loss, step))
 
 
-def _save(graph, session, prefix, step):
-  """Write the checkpoint of ``step``; returns ``step``."""
-  graph.saver.save(session, prefix, global_step=step, write_meta_graph=False)
-  return step
+def _dataset(folder, options, image_size, strategy, start_step):
+  """The distributed training stream from ``start_step`` on."""
+  value_range = zoo.get_spec(options.model).inputs.value_range
+
+  def replica_dataset(context):
+    return pipeline.training_dataset(
+        folder, image_size, options.batch_size, options.seed, start_step,
+        min_crop_area=options.min_crop_area, flip=options.flip,
+        color_jitter=options.color_jitter, value_range=value_range,
+        shard=context.input_pipeline_id,
+        num_shards=context.num_input_pipelines,
+        replica_batch_size=context.get_per_replica_batch_size(
+            options.batch_size))
+
+  return strategy.distribute_datasets_from_function(replica_dataset)
 
 
-def _loop(session, graph, options, start_step, max_steps, stop, writer):
+def _scalar_metadata():
+  """Summary metadata that marks a value as a TensorBoard scalar.
+
+  Written with TensorFlow's own ``tf.summary.write``, so event files need
+  no TensorBoard installed to be written (only to be viewed).
+  """
+  metadata = summary_pb2.SummaryMetadata()
+  metadata.plugin_data.plugin_name = 'scalars'
+  metadata.data_class = summary_pb2.DATA_CLASS_SCALAR
+  return metadata.SerializeToString()
+
+
+class _Summaries:
+  """TensorBoard scalars of the chief, nothing elsewhere."""
+
+  def __init__(self, directory, enabled):
+    self._writer = (tf.summary.create_file_writer(directory) if enabled
+                    else None)
+    self._metadata = _scalar_metadata()
+
+  def write(self, step, loss, cross_entropy, accuracy, rate):
+    if self._writer is None:
+      return
+    with self._writer.as_default():
+      for tag, value in (('losses/total_loss', loss),
+                         ('losses/cross_entropy', cross_entropy),
+                         ('accuracy', accuracy), ('learning_rate', rate)):
+        tf.summary.write(tag, tf.constant(value, tf.float32), step=step,
+                         metadata=self._metadata)
+    self._writer.flush()
+
+  def close(self):
+    if self._writer is not None:
+      self._writer.close()
+
+
+def _loop(run, options, start_step, max_steps, stop):
   """Run steps until ``max_steps`` or a stop request, then save.
-
-  A stop signal may arrive at any point of a step; whatever step was
-  reached last is logged and saved after the loop.
 
   Returns:
     ``(step, history)``: the last step and the logged (step, loss,
     accuracy) triples, the last step always included.
   """
+  stream = None if run.is_chief else open(os.devnull, 'w')
   report = progress.TrainingProgress(start_step, max_steps,
-                                     options.batch_size, options.log_every)
-  prefix = os.path.join(options.train_dir, CHECKPOINT_NAME)
+                                     options.batch_size, options.log_every,
+                                     stream=stream)
   step, saved, history = start_step, start_step, []
-  fetches = [graph.train_op, graph.loss, graph.accuracy]
-  while step < max_steps and not stop.requested:
-    step += 1  # The train op increments global_step exactly once.
-    log_now = step % options.log_every == 0
-    values = session.run(fetches + ([graph.summaries] if log_now else []))
-    loss, accuracy = float(values[1]), float(values[2])
-    _check_finite(loss, step)
-    if log_now:
-      writer.add_summary(values[3], step)
-    if report.update(step, loss, accuracy):
+  loss = accuracy = None
+  try:
+    while step < max_steps and not _agreed_stop(run.strategy, stop.requested):
+      values = [float(v) for v in run.step(run.iterator)]
+      step += 1
+      loss, accuracy = values[0], values[2]
+      _check_finite(loss, step)
+      if step % options.log_every == 0:
+        run.summaries.write(step, *values)
+      if report.update(step, loss, accuracy):
+        history.append((step, loss, accuracy))
+      if step % options.save_every == 0:
+        run.saver.save(step)
+        saved = step
+    if step > start_step and history[-1:] != [(step, loss, accuracy)]:
+      report.update(step, loss, accuracy, force_log=True)
       history.append((step, loss, accuracy))
-    if step % options.save_every == 0:
-      saved = _save(graph, session, prefix, step)
-  if step > start_step and history[-1:] != [(step, loss, accuracy)]:
-    report.update(step, loss, accuracy, force_log=True)
-    history.append((step, loss, accuracy))
-  if step > saved:
-    _save(graph, session, prefix, step)
-  if stop.requested:
-    report.message('%s received: stopped and saved at step %d; run the same '
-                   'command again to resume.' % (stop.requested, step))
+    if step > saved:
+      run.saver.save(step)
+    if stop.requested:
+      report.message('%s received: stopped and saved at step %d; run the '
+                     'same command again to resume.' % (stop.requested, step))
+  finally:
+    if stream is not None:
+      stream.close()
   return step, history
 
 
-def _run_session(graph, options, latest, restore, start_step, max_steps,
-                 stop):
-  """Initialise or restore the variables, then run ``_loop``."""
-  config = precision_lib.session_config(options.precision)
-  with tf.Session(config=config) as session:
-    session.run(tf.global_variables_initializer())
-    if latest:
-      graph.saver.restore(session, latest)
-    elif restore:
-      restore(session)
-    writer = tf.summary.FileWriter(options.train_dir,
-                                   None if latest else session.graph)
-    try:
-      return _loop(session, graph, options, start_step, max_steps, stop,
-                   writer)
-    finally:
-      writer.close()
+class _Run:
+  """What the loop needs: strategy, step function, data, saver, summaries."""
+
+  def __init__(self, **parts):
+    self.__dict__.update(parts)
+
+
+def _initial_restore(model, options, saver, latest):
+  """Fill the variables: the newest checkpoint, or the fine-tuning one.
+
+  When resuming, the fine-tuning checkpoint is ignored, as in TF-Slim; a
+  fine-tuning checkpoint is checked against the layer (the mismatch table
+  of ``checkpoints``) before anything is written.
+  """
+  if latest:
+    saver.restore(latest)
+    return
+  if not options.checkpoint_path:
+    return
+  checkpoint, variables = checkpoints.checked_restore(
+      options.checkpoint_path, model.layer.variables,
+      options.checkpoint_exclude_scopes)
+  reader = tf.train.load_checkpoint(checkpoint)
+  for variable in variables:
+    variable.assign(reader.get_tensor(checkpoints.variable_name(variable)))
+
+
+def _prepare(options):
+  """Checks that need no TensorFlow runtime: options, folder, train_dir."""
+  options_lib.check_options(options)
+  image_size = options_lib.resolve_image_size(options.model,
+                                              options.image_size)
+  folder = image_folder.scan(options.data_dir)
+  record = _run_record(options, folder.class_names, image_size)
+  run_dir.check_owner(options.train_dir, record)
+  if options.strategy == 'multi_worker':
+    distribution.read_cluster()
+  return image_size, folder, record
+
+
+def _split(folder, options):
+  """Readable training images, the validation part (or None), the skipped."""
+  folder, skipped = image_folder.drop_unreadable(folder, strict=options.strict)
+  if skipped:
+    logging.warning('skipped %d unreadable image(s): %s', len(skipped),
+                    ', '.join(skipped))
+  if not options.validation_split:
+    return folder, None, skipped
+  training, validation = image_folder.split(folder, options.validation_split,
+                                            options.seed)
+  return training, validation, skipped
 
 
 def train(options: options_lib.TrainOptions) -> options_lib.TrainResult:
@@ -219,21 +372,18 @@ def train(options: options_lib.TrainOptions) -> options_lib.TrainResult:
 
   Raises:
     ValueError: for bad options or data, a train_dir owned by another run,
-      or a fine-tuning checkpoint that does not fit
+      a batch that does not divide among the replicas, a bad TF_CONFIG, or
+      a fine-tuning checkpoint that does not fit
       (``checkpoints.CheckpointMismatchError``), always before any file is
-      written.
+      written; ``distribution.WorkerTimeoutError`` when the other workers
+      do not start; ``DistributedError`` when one stops mid-run.
     FloatingPointError: if the loss diverges.
   """
-  options_lib.check_options(options)
-  image_size = options_lib.resolve_image_size(options.model,
-                                              options.image_size)
-  folder, validation, skipped = _load_folder(options)
-  class_names = folder.class_names
-  if skipped:
-    logging.warning('skipped %d unreadable image(s): %s', len(skipped),
-                    ', '.join(skipped))
-  run = _run_record(options, class_names, image_size)
-  run_dir.check_owner(options.train_dir, run)
+  image_size, folder, record = _prepare(options)
+  strategy = distribution.create_strategy(
+      options.strategy, options.worker_timeout, options.cpu_replicas)
+  _check_replicas(options.batch_size, strategy.num_replicas_in_sync)
+  folder, validation, skipped = _split(folder, options)
   max_steps = options_lib.steps_for(options, len(folder.paths))
   start_step, latest = _resume_step(options.train_dir)
   if start_step >= max_steps:
@@ -241,19 +391,41 @@ def train(options: options_lib.TrainOptions) -> options_lib.TrainResult:
                  '--max_steps or --epochs to continue).', options.train_dir,
                  start_step, max_steps)
     return options_lib.TrainResult(start_step, None, None, None, [], skipped,
-                                    latest, validation)
-  logging.info('%s on %d images of %d classes at %dx%d: steps %d to %d%s',
-               options.model, len(folder.paths), len(class_names), image_size,
-               image_size, start_step, max_steps,
-               ' (resumed from %s)' % latest if latest else '')
-  with tf.Graph().as_default():
-    graph = TrainGraph(options, folder, image_size, start_step, max_steps)
-    restore = _initial_restore(options, latest)
-    run_dir.claim(options.train_dir, run)
+                                   latest, validation)
+  chief = distribution.is_chief(strategy)
+  if chief:
+    logging.info('%s on %d images of %d classes at %dx%d, %d replica(s): '
+                 'steps %d to %d%s', options.model, len(folder.paths),
+                 len(record['class_names']), image_size, image_size,
+                 strategy.num_replicas_in_sync, start_step, max_steps,
+                 ' (resumed from %s)' % latest if latest else '')
+  with _precision(options.precision):
+    model = _Model(options, len(record['class_names']), image_size, strategy)
+    saver = saver_lib.Saver(model.named_variables(), options.train_dir,
+                            is_chief=chief)
+    _initial_restore(model, options, saver, latest)
+    if chief:
+      run_dir.claim(options.train_dir, record)
+    run = _Run(strategy=strategy, is_chief=chief, saver=saver,
+               step=_step_function(model, options, strategy, max_steps),
+               iterator=iter(_dataset(folder, options, image_size, strategy,
+                                      start_step)),
+               summaries=_Summaries(options.train_dir, chief))
     with interrupts.StopRequest() as stop:
-      step, history = _run_session(graph, options, latest, restore,
-                                   start_step, max_steps, stop)
+      try:
+        step, history = _loop(run, options, start_step, max_steps, stop)
+      except (tf.errors.UnavailableError, tf.errors.CancelledError,
+              tf.errors.DeadlineExceededError, tf.errors.InternalError) as error:
+        if distribution.task(strategy) is None:
+          raise
+        raise DistributedError(
+            'lost contact with another worker (%s): restart every worker '
+            'with the same command; they resume from the newest checkpoint '
+            'in %s.' % (type(error).__name__, options.train_dir)) from None
+      finally:
+        run.summaries.close()
   loss, accuracy = history[-1][1:] if history else (None, None)
   return options_lib.TrainResult(
       step, loss, accuracy, stop.requested, history, skipped,
-      run_dir.latest_checkpoint(options.train_dir), validation)
+      run_dir.latest_checkpoint(options.train_dir), validation,
+      model.fingerprint())

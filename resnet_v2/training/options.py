@@ -20,7 +20,9 @@ from resnet_v2.data import image_folder
 from resnet_v2.data import preprocessing
 from resnet_v2.nets import analysis
 from resnet_v2.nets import arg_scope
+from resnet_v2.nets import normalization
 from resnet_v2.nets import zoo
+from resnet_v2.training import distribution
 from resnet_v2.training import schedule
 
 
@@ -87,6 +89,20 @@ class TrainOptions:
   log_every: int = _option(50, 'Steps between log lines.')
   strict: bool = _option(
       False, 'Fail on an unreadable image instead of skipping it.')
+  strategy: str = _option(
+      'default', 'default: one device; mirrored: every local GPU (or '
+      '--cpu_replicas slices of the CPU); multi_worker: the processes of '
+      'TF_CONFIG (MultiWorkerMirroredStrategy).',
+      choices=lambda: distribution.STRATEGIES)
+  batch_norm: str = _option(
+      'local', "local: each replica's batch statistics; sync: the global "
+      "batch's, all-reduced every step; frozen: the moving averages, not "
+      'updated.', choices=lambda: normalization.BATCH_NORM_MODES)
+  cpu_replicas: int = _option(
+      0, 'With --strategy=mirrored on a machine without GPUs: split the CPU '
+      'into this many replicas (0: one).')
+  worker_timeout: float = _option(
+      300.0, 'Seconds to wait for the other workers of TF_CONFIG to start.')
 
 
 @dataclasses.dataclass
@@ -104,6 +120,8 @@ class TrainResult:
     checkpoint: the prefix of the last checkpoint.
     validation: the held-out ``ImageFolder`` (None without a split), so
       the run can be scored without scanning the folder again.
+    fingerprint: a short hash of the trained weights; the workers of a
+      distributed run print the same one.
   """
   global_step: int
   loss: Optional[float]
@@ -113,6 +131,7 @@ class TrainResult:
   skipped_images: Sequence[str]
   checkpoint: Optional[str]
   validation: Optional[image_folder.ImageFolder] = None
+  fingerprint: Optional[str] = None
 
 
 def _check_positive(name, value, kind=int):
@@ -150,6 +169,13 @@ def check_options(options: TrainOptions) -> None:
   if options.central_fraction is not None:
     checks.check_number('central_fraction', options.central_fraction,
                         above=0.0, at_most=1.0)
+  checks.check_number('momentum', options.momentum, at_least=0.0, below=1.0)
+  checks.check_number('weight_decay', options.weight_decay, at_least=0.0)
+  checks.check_count('warmup_steps', options.warmup_steps, 0)
+  checks.check_count('cpu_replicas', options.cpu_replicas, 0)
+  checks.check_number('worker_timeout', options.worker_timeout, above=0.0)
+  distribution.check_strategy(options.strategy)
+  normalization.check_mode(options.batch_norm)
   precision_lib.check_precision_supported(options.precision)
 
 

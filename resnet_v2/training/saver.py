@@ -1,0 +1,97 @@
+"""Checkpoints of a TF2 (eager, distributed) run, under TF-Slim's names.
+
+  saver = Saver({'global_step': step, **layer_variables}, train_dir,
+                is_chief=True)
+  prefix = saver.save(100)                 # train_dir/model.ckpt-100
+  saver.restore(prefix)                    # every variable, by name
+
+The files are ordinary TF1 checkpoints: each variable is stored under its
+TF-Slim name (``resnet_v2_50/block1/unit_1/bottleneck_v2/conv1/weights``),
+so ``tf.compat.v1.train.Saver()`` in a graph, TF-Slim's own nets,
+``evaluate`` and ``export`` all read them, and ``tf.train.list_variables``
+shows the slim names. Distributed variables are read in cross-replica
+context (batch-norm statistics kept per replica are averaged), which is a
+collective under ``MultiWorkerMirroredStrategy``: every worker must call
+``save``. Only the chief writes into ``train_dir``; the others write to a
+temporary folder that is deleted at once.
+"""
+
+import os
+import shutil
+import tempfile
+from typing import Dict, List, Optional
+
+import tensorflow as tf
+
+CHECKPOINT_NAME = 'model.ckpt'
+
+
+class Saver:
+  """Writes and reads the checkpoints of one run.
+
+  Args:
+    variables: ``{checkpoint name: variable}`` of everything to keep.
+    directory: the run's folder (the chief's checkpoints go there).
+    is_chief: whether this process writes the real checkpoints.
+    max_to_keep: how many of the newest checkpoints stay on disk.
+  """
+
+  def __init__(self, variables: Dict[str, tf.Variable], directory: str,
+               is_chief: bool = True, max_to_keep: int = 5):
+    self.names = sorted(variables)
+    self.variables = [variables[name] for name in self.names]
+    self.directory = directory
+    self.is_chief = is_chief
+    self.max_to_keep = max_to_keep
+    self._values = tf.function(
+        lambda: [variable.read_value() for variable in self.variables])
+
+  def _write(self, prefix):
+    """Save every variable's value under its name to ``prefix``."""
+    tf.raw_ops.SaveV2(prefix=prefix, tensor_names=self.names,
+                      shape_and_slices=[''] * len(self.names),
+                      tensors=self._values())
+
+  def save(self, step: int) -> Optional[str]:
+    """Write the checkpoint of ``step``; its prefix (None on a non-chief).
+
+    The ``checkpoint`` state file is updated only after the files are
+    complete, so a crash while saving leaves the previous checkpoint as
+    the newest one.
+    """
+    if not self.is_chief:
+      scratch = tempfile.mkdtemp(prefix='worker_checkpoint_')
+      try:
+        self._write(os.path.join(scratch, CHECKPOINT_NAME))
+      finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+      return None
+    name = '%s-%d' % (CHECKPOINT_NAME, step)
+    prefix = os.path.join(self.directory, name)
+    self._write(prefix)
+    # Names relative to the folder keep a moved or copied run directory
+    # pointing at its own checkpoints.
+    tf.compat.v1.train.update_checkpoint_state(
+        self.directory, name, all_model_checkpoint_paths=self._kept_with(name))
+    return prefix
+
+  def _kept_with(self, name: str) -> List[str]:
+    """The newest ``max_to_keep`` names ending with ``name``; older removed."""
+    state = tf.train.get_checkpoint_state(self.directory)
+    older = [os.path.basename(path) for path in
+             (state.all_model_checkpoint_paths if state else [])]
+    older = [path for path in older if path != name]
+    kept = older[-(self.max_to_keep - 1):] if self.max_to_keep > 1 else []
+    for path in older:
+      if path not in kept:
+        for file_name in tf.io.gfile.glob(
+            os.path.join(self.directory, path) + '.*'):
+          tf.io.gfile.remove(file_name)
+    return kept + [name]
+
+  def restore(self, prefix: str, names: Optional[List[str]] = None) -> None:
+    """Assign every variable (or those in ``names``) its saved value."""
+    reader = tf.train.load_checkpoint(prefix)
+    for name, variable in zip(self.names, self.variables):
+      if names is None or name in names:
+        variable.assign(reader.get_tensor(name))
