@@ -10,10 +10,10 @@ and the same batch of preprocessed images. Every one runs with as many
 threads as the machine has cores (TensorFlow ``intra_op_parallelism`` with
 one op at a time, ONNX Runtime ``intra_op_num_threads``, OpenVINO
 ``INFERENCE_NUM_THREADS``, LiteRT ``num_threads``), so none looks fast or
-slow because of its own defaults. The runtimes are timed one after the
-other, each with burn-in first, at the batch size (throughput) and at
-batch 1 (latency); TensorFlow fp32 always runs first as the baseline that
-the speedups and the logit deviations are measured against. int8
+slow because of its own defaults. All are exported first, then timed in
+turn, one run of each per step, at the batch size (throughput) and at
+batch 1 (latency); TensorFlow fp32 is always among them as the baseline
+that the speedups and the logit deviations are measured against. int8
 calibrates on random images: its speed does not depend on them, its
 accuracy does (``python -m resnet_v2.evaluate --model_path`` measures that).
 """
@@ -108,16 +108,46 @@ def _engine(runtime, precision, net, calibration_set, scratch, threads):
   return engines.open_engine(format_name, directory, precision, threads)
 
 
-def _median_seconds(engine, images, num_batches, num_burn_in):
-  """The median seconds of ``engine.run(images)`` after burn-in."""
+def _interleaved_medians(engines_by_kind, images, num_batches, num_burn_in):
+  """The median seconds of each engine's ``run(images)``, timed in turn.
+
+  One run of each engine in turn per step, the order rotating every step,
+  so that a change in the machine's load over the minutes of a run hits
+  every runtime alike instead of the ones that happen to run last.
+  """
+  kinds = list(engines_by_kind)
   for _ in range(num_burn_in):
-    engine.run(images)
-  durations = []
-  for _ in range(num_batches):
-    start = time.perf_counter()
-    engine.run(images)
-    durations.append(time.perf_counter() - start)
-  return statistics.median(durations)
+    for kind in kinds:
+      engines_by_kind[kind].run(images)
+  durations = {kind: [] for kind in kinds}
+  for step in range(num_batches):
+    shift = step % len(kinds)
+    for kind in kinds[shift:] + kinds[:shift]:
+      start = time.perf_counter()
+      engines_by_kind[kind].run(images)
+      durations[kind].append(time.perf_counter() - start)
+  return {kind: statistics.median(durations[kind]) for kind in kinds}
+
+
+def _export_all(pairs, net, calibration_set, scratch, threads, stream):
+  """An engine for each ``(runtime, precision)`` pair, in order."""
+  engines_by_kind = {}
+  for runtime, precision in pairs:
+    print('exporting %s %s' % (runtime, precision), file=stream, flush=True)
+    engines_by_kind[runtime, precision] = _engine(
+        runtime, precision, net, calibration_set, scratch, threads)
+  return engines_by_kind
+
+
+def _result(kind, batch_size, seconds, latency, logits):
+  """The ``RuntimeResult`` of ``kind`` from the per-kind measurements."""
+  runtime, precision = kind
+  reference = logits[BASELINE]
+  deviation = (np.max(np.abs(logits[kind] - reference)) /
+               np.max(np.abs(reference)))
+  return RuntimeResult(runtime, precision, batch_size, seconds[kind],
+                       batch_size / seconds[kind], 1000.0 * latency[kind],
+                       seconds[BASELINE] / seconds[kind], float(deviation))
 
 
 def _net(model, image_size, train_dir):
@@ -176,26 +206,15 @@ def run_runtimes(model, runtimes, precisions, batch_size=32, image_size=224,
   threads = formats.session_threads()
   print('every runtime runs on %d threads (the cores of this machine)'
         % threads, file=stream, flush=True)
-  measured, reference = [], None
   with tempfile.TemporaryDirectory() as scratch:
-    for runtime, precision in pairs:
-      print('exporting and timing %s %s' % (runtime, precision), file=stream,
-            flush=True)
-      engine = _engine(runtime, precision, net, calibration_set, scratch,
-                       threads)
-      logits = engine.run(images)
-      if reference is None:
-        reference = logits
-      measured.append((
-          runtime, precision,
-          _median_seconds(engine, images, num_batches, num_burn_in),
-          _median_seconds(engine, images[:1], num_batches, num_burn_in),
-          float(np.max(np.abs(logits - reference)) /
-                np.max(np.abs(reference)))))
-      del engine  # Free its memory before the next one loads.
-  baseline = measured[0][2]
-  return [RuntimeResult(runtime, precision, batch_size, seconds,
-                        batch_size / seconds, 1000.0 * latency,
-                        baseline / seconds, deviation)
-          for runtime, precision, seconds, latency, deviation in measured
-          ], skipped
+    engines_by_kind = _export_all(pairs, net, calibration_set, scratch,
+                                  threads, stream)
+    print('timing', file=stream, flush=True)
+    logits = {kind: engine.run(images)
+              for kind, engine in engines_by_kind.items()}
+    seconds = _interleaved_medians(engines_by_kind, images, num_batches,
+                                   num_burn_in)
+    latency = _interleaved_medians(engines_by_kind, images[:1], num_batches,
+                                   num_burn_in)
+  return [_result(kind, batch_size, seconds, latency, logits)
+          for kind in pairs], skipped

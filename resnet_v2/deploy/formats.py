@@ -28,7 +28,8 @@ class Format:
     runtime: the runtime that serves it (the benchmark's ``--runtime``).
     precisions: the precisions the runtime computes in on a CPU.
     extra: the ``resnet_v2[...]`` extra that installs the runtime.
-    modules: the Python modules the export and the runtime import.
+    modules: the optional Python modules the export and the runtime
+      import (TensorFlow, always installed, is not listed).
   """
   name: str
   runtime: str
@@ -38,8 +39,7 @@ class Format:
 
 
 FORMATS = {
-    'saved_model': Format('saved_model', 'tf', ('fp32', 'bf16'), '',
-                          ('tensorflow',)),
+    'saved_model': Format('saved_model', 'tf', ('fp32', 'bf16'), '', ()),
     'tflite': Format('tflite', 'litert', ('fp32', 'int8'), 'litert',
                      ('ai_edge_litert',)),
     'onnx': Format('onnx', 'onnxruntime', ('fp32', 'int8'), 'onnx',

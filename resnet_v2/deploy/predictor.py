@@ -48,11 +48,37 @@ def _softmax(logits):
 
 
 class Predictor(object):
-  """An export ready to predict; ``manifest`` is its ``model.json``."""
+  """An export ready to predict; ``manifest`` is its ``model.json``.
 
-  def __init__(self, manifest, logits_fn):
+  Subclasses say how a format turns uint8 images into probabilities.
+  """
+
+  def __init__(self, manifest):
     self.manifest = manifest
     self.class_names = list(manifest['class_names'])
+
+  def probabilities(self, images) -> np.ndarray:
+    """Class probabilities ``[batch, classes]`` for uint8 ``images``."""
+    raise NotImplementedError
+
+  def predict(self, images):
+    """``(probabilities, classes, class_names)`` for uint8 ``images``.
+
+    ``classes`` are int64 class ids and ``class_names`` their names, one
+    per image, as the SavedModel's ``serving_default`` returns them.
+    """
+    probabilities = self.probabilities(images)
+    classes = np.argmax(probabilities, axis=1).astype(np.int64)
+    return (probabilities, classes,
+            np.array([self.class_names[c] for c in classes], dtype=object))
+
+
+class RuntimePredictor(Predictor):
+  """A LiteRT, ONNX Runtime or OpenVINO export: preprocessing here, then
+  the runtime's logits, then a softmax."""
+
+  def __init__(self, manifest, logits_fn):
+    super().__init__(manifest)
     self._logits_fn = logits_fn
     settings = manifest['preprocessing']
     self._preprocess = tf.function(
@@ -76,17 +102,6 @@ class Predictor(object):
     """Class probabilities ``[batch, classes]`` for uint8 ``images``."""
     return _softmax(self.logits(self.preprocess(images)))
 
-  def predict(self, images):
-    """``(probabilities, classes, class_names)`` for uint8 ``images``.
-
-    ``classes`` are int64 class ids and ``class_names`` their names, one
-    per image, as the SavedModel's ``serving_default`` returns them.
-    """
-    probabilities = self.probabilities(images)
-    classes = np.argmax(probabilities, axis=1).astype(np.int64)
-    return (probabilities, classes,
-            np.array([self.class_names[c] for c in classes], dtype=object))
-
 
 class SavedModelPredictor(Predictor):
   """The SavedModel export, run through ``serving_default`` in a session.
@@ -96,7 +111,7 @@ class SavedModelPredictor(Predictor):
   """
 
   def __init__(self, manifest, export_dir, threads):
-    super().__init__(manifest, None)
+    super().__init__(manifest)
     self._graph = tf.Graph()
     self._session = tf.Session(graph=self._graph, config=(
         precision_lib.session_config(manifest['precision'],
@@ -144,4 +159,4 @@ def load(export_dir, threads=None) -> Predictor:
     return SavedModelPredictor(manifest, export_dir, threads)
   engine = engines.open_engine(spec.name, export_dir, manifest['precision'],
                                threads)
-  return Predictor(manifest, engine.run)
+  return RuntimePredictor(manifest, engine.run)
