@@ -180,18 +180,7 @@ def run_benchmark(spec, apis, peak, stream=None):
   first = timings[API_NAMES[apis[0]]]
   table = (comparison.peer_results(timings, API_NAMES[apis[0]])
            if len(apis) > 1 else None)
-  per_image = runner.gflops_per_image(spec.model, spec.image_size, spec.mode)
-  achieved = per_image * spec.batch_size / first.mean
-  return spec_lib.BenchmarkResult(
-      model=spec.model, batch_size=spec.batch_size,
-      image_size=spec.image_size, mode=spec.mode, precision=spec.precision,
-      xla=spec.xla, num_batches=spec.num_batches,
-      mean_sec_per_batch=first.mean, sd_sec_per_batch=first.sd,
-      median_sec_per_batch=first.median,
-      images_per_sec=spec.batch_size / first.mean,
-      gflops_per_image=per_image, achieved_gflops=achieved,
-      peak_gflops=peak.gflops, percent_of_peak=100.0 * achieved / peak.gflops,
-      peers=table, bf16_max_relative_deviation=None)
+  return runner.benchmark_result(spec, first, peak, table)
 
 
 def run_sweep(specs, apis, stream=None):

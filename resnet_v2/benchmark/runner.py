@@ -168,6 +168,19 @@ def run_benchmark(spec, peak=None, stream=None):
   if peak is None:
     peak = measure_peak(spec, stream)
   result, peer_table, deviation = _time_spec(spec, stream)
+  return benchmark_result(spec, result, peak, peer_table, deviation)
+
+
+def benchmark_result(spec, result, peak, peer_table=None, deviation=None):
+  """The ``BenchmarkResult`` of ``spec`` timed as ``result``.
+
+  Args:
+    spec: the ``BenchmarkSpec`` that was timed.
+    result: its ``timing.TimingResult``.
+    peak: the ``matmul_peak.PeakResult`` to report the speed against.
+    peer_table: the compare table (``PeerResult`` tuple), or None.
+    deviation: the bf16 logits' deviation from fp32, or None.
+  """
   per_image = gflops_per_image(spec.model, spec.image_size, spec.mode)
   achieved = per_image * spec.batch_size / result.mean
   return spec_lib.BenchmarkResult(
