@@ -12,6 +12,7 @@ import pytest
 import tensorflow as tf
 
 from resnet_v2.benchmark import keras_timing
+from resnet_v2.benchmark import matmul_peak
 from resnet_v2.benchmark import peers
 from resnet_v2.benchmark import spec as spec_lib
 
@@ -29,7 +30,7 @@ def cli():
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   patch = pytest.MonkeyPatch()
-  patch.setattr(module.keras_timing.runner.matmul_peak, 'DEFAULT_SIZE', 128)
+  patch.setattr(matmul_peak, 'DEFAULT_SIZE', 128)
   yield module
   patch.undo()
 
