@@ -48,56 +48,6 @@ warnings.filterwarnings('ignore', message='`layer.updates` will be removed')
 _ShimVariableStore = variable_scope_shim._EagerVariableStore
 
 
-class _Installations:
-  """Per graph: how many threads are inside a store's scope, and its entry.
-
-  A plain object, so that ``tf.Module`` does not track (and try to save)
-  what is only bookkeeping.
-  """
-
-  def __init__(self):
-    self.lock = threading.Lock()
-    self.by_graph = {}
-
-
-class _SharedVariableStore(_ShimVariableStore):
-  """The shim's variable store, safe to enter from several threads at once.
-
-  ``MirroredStrategy`` builds each replica's forward pass in its own
-  thread, and the threads take turns at every cross-replica call (such as
-  a synchronised batch norm's all-reduce). The shim's own store swaps
-  itself into the graph on entry and out on exit, so the first replica to
-  finish would swap it out under the others ("Variable ... does not
-  exist"). This store stays in place while any thread of a graph is inside
-  it: the first one in installs it, the last one out removes it.
-  """
-
-  def __init__(self):
-    super().__init__()
-    self._installations = _Installations()
-
-  @contextlib.contextmanager
-  def scope(self):
-    """Make this the variable store of the current graph while inside."""
-    graph = tf.compat.v1.get_default_graph()
-    installations = self._installations
-    with installations.lock:
-      users, entry = installations.by_graph.get(graph, (0, None))
-      if not users:
-        entry = variable_scope.with_variable_store(self)
-        entry.__enter__()
-      installations.by_graph[graph] = (users + 1, entry)
-    try:
-      yield
-    finally:
-      with installations.lock:
-        users, entry = installations.by_graph.pop(graph)
-        if users > 1:
-          installations.by_graph[graph] = (users - 1, entry)
-        else:
-          entry.__exit__(None, None, None)
-
-
 @contextlib.contextmanager
 def _eager_collections_kept():
   """Undo what an eager build adds to the global graph's collections.
@@ -123,6 +73,60 @@ def _eager_collections_kept():
         graph.clear_collection(key)
 
 
+class _Installations:
+  """Per graph: how many threads are inside a store's scope, and its entry.
+
+  A plain object, so that ``tf.Module`` does not track (and try to save)
+  what is only bookkeeping.
+  """
+
+  def __init__(self):
+    self.lock = threading.Lock()
+    self.by_graph = {}
+
+
+class _SharedVariableStore(_ShimVariableStore):
+  """The shim's variable store, safe to enter from several threads at once.
+
+  ``MirroredStrategy`` builds each replica's forward pass in its own
+  thread, and the threads take turns at every cross-replica call (such as
+  a synchronised batch norm's all-reduce). The shim's own store swaps
+  itself into the graph on entry and out on exit, so the first replica to
+  finish would swap it out under the others ("Variable ... does not
+  exist"). This store stays in place while any thread of a graph is inside
+  it: the first one in installs it, the last one out removes it. Eagerly,
+  the last one out also drops what the build left in the global graph's
+  collections (see ``_eager_collections_kept``), which no thread may do
+  while another still builds.
+  """
+
+  def __init__(self):
+    super().__init__()
+    self._installations = _Installations()
+
+  @contextlib.contextmanager
+  def scope(self):
+    """Make this the variable store of the current graph while inside."""
+    graph = tf.compat.v1.get_default_graph()
+    installations = self._installations
+    with installations.lock:
+      users, entry = installations.by_graph.get(graph, (0, None))
+      if not users:
+        entry = contextlib.ExitStack()
+        entry.enter_context(variable_scope.with_variable_store(self))
+        entry.enter_context(_eager_collections_kept())
+      installations.by_graph[graph] = (users + 1, entry)
+    try:
+      yield
+    finally:
+      with installations.lock:
+        users, entry = installations.by_graph.pop(graph)
+        if users > 1:
+          installations.by_graph[graph] = (users - 1, entry)
+        else:
+          entry.close()
+
+
 class ResNetV2(tf_keras.layers.Layer):
   """A registered ResNet (v2 or v1) as a Keras layer with TF-Slim's variables.
 
@@ -133,7 +137,11 @@ class ResNetV2(tf_keras.layers.Layer):
   ``num_classes`` is None, or ``(net, end_points)`` with
   ``return_end_points=True``. ``end_points`` has the graph builder's keys
   (``'resnet_v2_50/block3'``, ``'global_pool'``, ...), so the C2..C5 levels
-  that ``resnet_v2.feature_units`` names are there too.
+  that ``resnet_v2.feature_units`` names are there too. slim gathers them
+  in graph collections, which replica threads share: under
+  ``MirroredStrategy`` with a cross-replica call inside the forward pass
+  (``batch_norm='sync'``), one replica's end_points can hold another's
+  tensors. The returned net is always the replica's own.
 
   ``training`` drives batch norm as ``is_training`` does in the graph
   builder: True normalises with the batch's statistics and updates the
@@ -202,8 +210,7 @@ class ResNetV2(tf_keras.layers.Layer):
   @variable_scope_shim.track_tf1_style_variables
   def call(self, images, training=False, return_end_points=False):
     """The logits (or features), and the end_points if asked; see the class."""
-    with _eager_collections_kept(), slim.arg_scope(
-        [normalization.batch_norm], mode=self.batch_norm):
+    with slim.arg_scope([normalization.batch_norm], mode=self.batch_norm):
       net, end_points = self._network_fn(images, is_training=training)
     if return_end_points:
       return net, end_points
