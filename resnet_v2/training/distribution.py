@@ -14,7 +14,8 @@ a bad setting fails with one message instead of a hang.
 
 import json
 import os
-import threading
+import select
+import signal
 from typing import Optional
 
 import tensorflow as tf
@@ -25,10 +26,6 @@ _ROLES = ('chief', 'worker')
 
 _EXAMPLE = ('TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", '
             '"host2:12345"]}, "task": {"type": "worker", "index": 0}}\'')
-
-
-class WorkerTimeoutError(ValueError):
-  """The other workers did not answer within the timeout."""
 
 
 def check_strategy(name: str) -> None:
@@ -78,6 +75,11 @@ def read_cluster(environ=None) -> dict:
   return config
 
 
+def cluster_size(config: dict) -> int:
+  """How many processes (chief and workers) a checked TF_CONFIG lists."""
+  return sum(len(config['cluster'].get(role) or []) for role in _ROLES)
+
+
 def _mirrored(cpu_replicas):
   """MirroredStrategy over the GPUs, or over ``cpu_replicas`` CPU slices."""
   if cpu_replicas and not tf.config.list_physical_devices('GPU'):
@@ -90,33 +92,53 @@ def _mirrored(cpu_replicas):
   return tf.distribute.MirroredStrategy()
 
 
-def _multi_worker(timeout):
-  """MultiWorkerMirroredStrategy, or WorkerTimeoutError after ``timeout``.
+def _arm_watchdog(timeout, message):
+  """Fork a process that ends this one unless disarmed within ``timeout``.
 
-  Its constructor waits for every worker of TF_CONFIG without a limit, so
-  it runs in a thread of its own that is abandoned on timeout.
+  ``MultiWorkerMirroredStrategy``'s constructor waits for every worker
+  without a limit and without letting Python run (no thread or signal
+  handler of this process gets a turn), so the watchdog must be another
+  process. On timeout it prints ``error: message`` on the shared stderr
+  and kills this process (exit status 137 in a shell); if this process
+  ends first, the watchdog sees its pipe close and exits quietly.
+
+  Returns:
+    ``(watchdog pid, pipe)`` for ``_disarm``.
   """
-  made = {}
+  read_end, write_end = os.pipe()
+  pid = os.fork()
+  if pid == 0:
+    os.close(write_end)
+    ready, _, _ = select.select([read_end], [], [], timeout)
+    if not ready:
+      os.write(2, ('error: %s\n' % message).encode())
+      os.kill(os.getppid(), signal.SIGKILL)
+    os._exit(0)  # pylint: disable=protected-access
+  os.close(read_end)
+  return pid, write_end
 
-  def create():
-    try:
-      made['strategy'] = tf.distribute.MultiWorkerMirroredStrategy()
-    except Exception as error:  # pylint: disable=broad-except
-      made['error'] = error
 
-  thread = threading.Thread(target=create, daemon=True)
-  thread.start()
-  thread.join(timeout)
-  if 'error' in made:
-    raise made['error']
-  if 'strategy' not in made:
-    cluster = read_cluster()['cluster']
-    raise WorkerTimeoutError(
-        'the workers of TF_CONFIG (%s) did not all start within %g s: start '
-        'the same command on every machine of the cluster, check the '
-        'addresses and ports, or raise --worker_timeout.'
-        % (', '.join(sum((cluster.get(r, []) for r in _ROLES), [])), timeout))
-  return made['strategy']
+def _disarm(watchdog):
+  """Tell the watchdog the workers met, and reap it."""
+  pid, pipe = watchdog
+  os.write(pipe, b'ready')
+  os.close(pipe)
+  os.waitpid(pid, 0)
+
+
+def _multi_worker(timeout):
+  """MultiWorkerMirroredStrategy; this process ends if it takes ``timeout``."""
+  cluster = read_cluster()['cluster']
+  message = ('the workers of TF_CONFIG (%s) did not all start within %g s: '
+             'start the same command on every machine of the cluster, check '
+             'the addresses and ports, or raise --worker_timeout.'
+             % (', '.join(sum((cluster.get(r) or [] for r in _ROLES), [])),
+                timeout))
+  watchdog = _arm_watchdog(timeout, message)
+  try:
+    return tf.distribute.MultiWorkerMirroredStrategy()
+  finally:
+    _disarm(watchdog)
 
 
 def create_strategy(name: str, timeout: float = 300.0,
@@ -128,7 +150,10 @@ def create_strategy(name: str, timeout: float = 300.0,
 
   Raises:
     ValueError: for an unknown name or a bad TF_CONFIG.
-    WorkerTimeoutError: if the other workers do not answer in ``timeout``.
+
+  If the other workers of a multi-worker cluster do not all start within
+  ``timeout`` seconds, this process prints one ``error:`` line and is
+  killed (see ``_arm_watchdog``): nothing has been written by then.
   """
   check_strategy(name)
   if name == 'multi_worker':

@@ -46,5 +46,10 @@ class StopRequest(object):
 
 
 def exit_status(signal_name):
-  """The shell's exit status for death by ``signal_name`` (128 + its number)."""
+  """The shell's exit status for death by ``signal_name`` (128 + its number).
+
+  A stop that was not a signal to this process (another worker's) is 1.
+  """
+  if signal_name not in signal.Signals.__members__:
+    return 1
   return 128 + int(signal.Signals[signal_name])

@@ -164,13 +164,15 @@ def step_losses(layer, images, labels):
 def _step_function(model, options, strategy, max_steps):
   """The ``tf.function`` of one training step over every replica.
 
-  Returns per step: total loss (mean cross-entropy plus the weight
-  penalty), cross-entropy, batch accuracy and learning rate.
+  ``step(iterator, requested)`` returns: total loss (mean cross-entropy
+  plus the weight penalty), cross-entropy, batch accuracy, learning rate,
+  and how many processes had ``requested`` a stop (1.0 each), summed over
+  the cluster so that every worker stops after the same step.
   """
   replicas = strategy.num_replicas_in_sync
   global_batch = float(options.batch_size)
 
-  def replica_step(images, labels):
+  def replica_step(images, labels, requested):
     with tf.GradientTape() as tape:
       logits, cross_entropy, penalty = step_losses(model.layer, images,
                                                    labels)
@@ -183,12 +185,15 @@ def _step_function(model, options, strategy, max_steps):
     correct = tf.reduce_sum(tf.cast(
         tf.equal(tf.argmax(logits, 1, output_type=tf.int32), labels),
         tf.float32))
-    return cross_entropy, penalty, correct, rate
+    stops = tf.distribute.get_replica_context().all_reduce(
+        _SUM, tf.identity(requested))
+    return cross_entropy, penalty, correct, rate, stops
 
   @tf.function
-  def step(iterator):
+  def step(iterator, requested):
     images, labels = next(iterator)
-    outputs = strategy.run(replica_step, args=(images, labels))
+    outputs = strategy.run(replica_step, args=(images, labels, requested))
+    stops = strategy.experimental_local_results(outputs[4])[0]
     cross_entropy = strategy.reduce(_SUM, outputs[0], axis=None)
     penalty = strategy.reduce(tf.distribute.ReduceOp.MEAN, outputs[1],
                               axis=None)
@@ -197,17 +202,9 @@ def _step_function(model, options, strategy, max_steps):
     model.global_step.assign_add(1)
     mean_cross_entropy = cross_entropy / global_batch
     return (mean_cross_entropy + penalty, mean_cross_entropy,
-            correct / global_batch, rate)
+            correct / global_batch, rate, stops)
 
   return step
-
-
-def _agreed_stop(strategy, requested):
-  """Whether any worker was asked to stop; every worker gets the same answer."""
-  if distribution.task(strategy) is None:
-    return bool(requested)
-  flags = strategy.run(lambda: tf.constant(1.0 if requested else 0.0))
-  return bool(strategy.reduce(_SUM, flags, axis=None) > 0)
 
 
 def _check_finite(loss, step):
@@ -284,9 +281,14 @@ def _loop(run, options, start_step, max_steps, stop):
                                      stream=stream)
   step, saved, history = start_step, start_step, []
   loss = accuracy = None
+  # One process stops before the step after a signal. The workers of a
+  # cluster learn of a signal from the step itself (an all-reduce of the
+  # requests), so all of them stop after that same step.
+  alone = distribution.task(run.strategy) is None
   try:
-    while step < max_steps and not _agreed_stop(run.strategy, stop.requested):
-      values = [float(v) for v in run.step(run.iterator)]
+    while step < max_steps and not (alone and stop.requested):
+      requested = tf.constant(1.0 if stop.requested else 0.0)
+      *values, stops = [float(v) for v in run.step(run.iterator, requested)]
       step += 1
       loss, accuracy = values[0], values[2]
       _check_finite(loss, step)
@@ -297,6 +299,9 @@ def _loop(run, options, start_step, max_steps, stop):
       if step % options.save_every == 0:
         run.saver.save(step)
         saved = step
+      if stops:
+        stop.requested = stop.requested or 'a stop signal on another worker'
+        break
     if step > start_step and history[-1:] != [(step, loss, accuracy)]:
       report.update(step, loss, accuracy, force_log=True)
       history.append((step, loss, accuracy))
@@ -347,7 +352,9 @@ def _prepare(options):
   record = _run_record(options, folder.class_names, image_size)
   run_dir.check_owner(options.train_dir, record)
   if options.strategy == 'multi_worker':
-    distribution.read_cluster()
+    # One replica per worker on a CPU: the batch check needs no network.
+    _check_replicas(options.batch_size,
+                    distribution.cluster_size(distribution.read_cluster()))
   return image_size, folder, record
 
 
@@ -375,8 +382,7 @@ def train(options: options_lib.TrainOptions) -> options_lib.TrainResult:
       a batch that does not divide among the replicas, a bad TF_CONFIG, or
       a fine-tuning checkpoint that does not fit
       (``checkpoints.CheckpointMismatchError``), always before any file is
-      written; ``distribution.WorkerTimeoutError`` when the other workers
-      do not start; ``DistributedError`` when one stops mid-run.
+      written; ``DistributedError`` when another worker stops mid-run.
     FloatingPointError: if the loss diverges.
   """
   image_size, folder, record = _prepare(options)
