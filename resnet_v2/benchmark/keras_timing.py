@@ -14,6 +14,7 @@ their step times is not the machine's drift.
 """
 
 import contextlib
+from typing import Callable
 
 import tensorflow as tf
 
@@ -95,7 +96,7 @@ def _apply_eager_options(spec, stream):
       {name: getattr(rewrites, name) == rewrites.ON for name in _REWRITES})
 
 
-def keras_step(spec, stream=None):
+def keras_step(spec, stream=None) -> Callable:
   """A zero-argument ``tf.function`` running the Keras layer as ``spec`` asks.
 
   The layer is built eagerly first (random weights, 1000 classes), and the
@@ -168,7 +169,8 @@ def time_apis(spec, apis, stream=None) -> dict:
                                    spec.num_burn_in, stream=stream)
 
 
-def run_benchmark(spec, apis, peak, stream=None):
+def run_benchmark(spec, apis, peak,
+                  stream=None) -> spec_lib.BenchmarkResult:
   """Time ``spec`` in each of ``apis``; a ``BenchmarkResult`` of the first.
 
   With two APIs, ``peers`` lists both (the first with ratio 1), each with
@@ -183,7 +185,7 @@ def run_benchmark(spec, apis, peak, stream=None):
   return runner.benchmark_result(spec, first, peak, table)
 
 
-def run_sweep(specs, apis, stream=None):
+def run_sweep(specs, apis, stream=None) -> list:
   """Run every spec in ``apis``; the ``BenchmarkResult`` list.
 
   ``['slim']`` is the benchmark's usual sweep (``runner.run_sweep``).
