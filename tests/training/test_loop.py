@@ -3,9 +3,11 @@
 import importlib
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -15,6 +17,7 @@ from resnet_v2.training import checkpoints
 from resnet_v2.data import image_folder
 from resnet_v2.training import interrupts
 from resnet_v2.training import progress
+import resnet_v2
 from resnet_v2 import keras as resnet_keras
 from resnet_v2 import training
 from resnet_v2.training import loop
@@ -241,3 +244,51 @@ def test_the_command_modules_import_side_by_side():
   modules = [importlib.import_module('resnet_v2.' + name)
              for name in ('train', 'evaluate', 'export')]
   assert [m.FLAGS['train_dir'].name for m in modules] == ['train_dir'] * 3
+
+
+def test_the_checkpoint_restores_into_the_graph_builder_by_name(
+    uninterrupted):
+  train_dir, result = uninterrupted
+  with tf.Graph().as_default():
+    network_fn = resnet_v2.get_network_fn(MODEL, 3)
+    logits, _ = network_fn(tf.zeros([1, 32, 32, 3]))
+    saver = tf.compat.v1.train.Saver()
+    with tf.compat.v1.Session() as session:
+      saver.restore(session, result.checkpoint)
+      values = session.run(tf.compat.v1.global_variables())
+      names = [v.op.name for v in tf.compat.v1.global_variables()]
+  for name, value in zip(names, values):
+    np.testing.assert_array_equal(
+        value, tf.train.load_variable(result.checkpoint, name))
+
+
+def test_a_run_killed_with_sigkill_resumes_with_the_uninterrupted_losses(
+    images, uninterrupted, tmp_path):
+  train_dir = str(tmp_path / 'run')
+  command = [sys.executable, '-m', 'resnet_v2.train',
+             '--data_dir=%s' % images, '--train_dir=%s' % train_dir,
+             '--model=%s' % MODEL, '--image_size=32', '--batch_size=4',
+             '--max_steps=6', '--learning_rate=0.01', '--log_every=1',
+             '--save_every=2', '--seed=7']
+  process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+  state = os.path.join(train_dir, 'checkpoint')
+  try:
+    while not os.path.exists(state) and process.poll() is None:
+      time.sleep(0.02)
+  finally:
+    process.kill()
+    process.wait(timeout=60)
+  saved = int(tf.train.load_variable(train_dir, 'global_step'))
+  assert saved in (2, 4, 6)
+  resumed = subprocess.run(command, capture_output=True, text=True,
+                           timeout=240, check=False)
+  assert resumed.returncode == 0, resumed.stderr
+  losses = [(int(step), float(loss)) for step, loss in re.findall(
+      r'step (\d+)/6\s+loss ([0-9.]+)', resumed.stdout)]
+  _, reference = uninterrupted
+  expected = [(step, loss) for step, loss, _ in reference.history
+              if step > saved]
+  assert [step for step, _ in losses] == [step for step, _ in expected]
+  np.testing.assert_allclose([loss for _, loss in losses],
+                             [loss for _, loss in expected], atol=1e-4)
