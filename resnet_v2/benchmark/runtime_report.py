@@ -11,6 +11,7 @@ measures.
 import json
 
 from resnet_v2.benchmark import report
+from resnet_v2.deploy import formats
 
 HEADERS = ('runtime', 'precision', 'median sec/batch', 'images/sec',
            'batch-1 latency (ms)', 'speedup vs TF fp32',
@@ -42,7 +43,7 @@ def plot(results, path):
 
   labels = ['%s\n%s' % (r.runtime, r.precision) for r in results]
   positions = range(len(results))
-  figure, axes = plt.subplots(figsize=(max(6, 1.1 * len(results)), 4))
+  figure, axes = plt.subplots(figsize=(max(6, 1.4 * len(results)), 4))
   axes.bar([p - 0.2 for p in positions],
            [r.images_per_sec for r in results], 0.4,
            label='batch %d' % results[0].batch_size)
@@ -52,6 +53,8 @@ def plot(results, path):
   axes.set_xticks(list(positions))
   axes.set_xticklabels(labels)
   axes.set_ylabel('images/sec')
+  axes.set_title('images/sec by runtime and precision (%d threads)'
+                 % formats.session_threads())
   axes.legend()
   figure.tight_layout()
   figure.savefig(path)
