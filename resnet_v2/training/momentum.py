@@ -59,8 +59,11 @@ class Momentum:
     """Update every copy of every variable (cross-replica context)."""
 
     def step(variable, slot, gradient, rate):
-      accumulation = slot.assign(self.momentum * slot + gradient)
-      return variable.assign_sub(rate * accumulation)
+      # TF1's fused kernel: one pass over the variable and its slot.
+      return tf.raw_ops.ResourceApplyMomentum(
+          var=variable.handle, accum=slot.handle,
+          lr=tf.cast(rate, variable.dtype), grad=gradient,
+          momentum=tf.constant(self.momentum, variable.dtype))
 
     for variable, slot, gradient in zip(self.variables, self.slots,
                                         gradients):
