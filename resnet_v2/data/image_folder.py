@@ -15,9 +15,11 @@ message that names the folder or file.
 
 import collections
 import os
+from typing import List
 
 import numpy as np
 
+from resnet_v2.common import tables
 from resnet_v2.data import images
 
 IMAGE_EXTENSIONS = ('.bmp', '.gif', '.jpeg', '.jpg', '.png')
@@ -169,6 +171,53 @@ def split(folder, validation_split, seed):
     train += sorted(members[:len(members) - held_out].tolist())
     validation += sorted(members[len(members) - held_out:].tolist())
   return folder.subset(sorted(train)), folder.subset(sorted(validation))
+
+
+def class_counts(folder) -> List[int]:
+  """How many images each class of ``folder`` has, in label order."""
+  counts = [0] * folder.num_classes
+  for label in folder.labels:
+    counts[label] += 1
+  return counts
+
+
+def check_trainable(training, validation=None) -> None:
+  """Raise unless the split can train a classifier and score it.
+
+  There must be at least two classes, every class must keep training
+  images after decoding and splitting (a class whose files are all
+  unreadable has none), and with a validation split every class must have
+  validation images too.
+
+  Raises:
+    ValueError: naming the class and what would fix it.
+  """
+  if training.num_classes < 2:
+    raise ValueError(
+        'data_dir has only one class (%s): a classifier needs at least two '
+        'class subfolders, e.g. data_dir/cat/ and data_dir/dog/.'
+        % ', '.join(training.class_names))
+  parts = [('training', training, 'add readable images to it')]
+  if validation is not None:
+    parts.append(('validation', validation,
+                  'add images to it or lower --validation_split'))
+  for part, folder, fix in parts:
+    for name, count in zip(folder.class_names, class_counts(folder)):
+      if not count:
+        raise ValueError(
+            'class %r has no %s images after decoding and splitting: %s '
+            '(or remove its folder).' % (name, part, fix))
+
+
+def count_table(training, validation=None) -> str:
+  """Per-class image counts, training and validation, as a text table."""
+  train_counts = class_counts(training)
+  validation_counts = (class_counts(validation) if validation is not None
+                       else [0] * training.num_classes)
+  rows = [(name, train, held_out) for name, train, held_out in
+          zip(training.class_names, train_counts, validation_counts)]
+  rows.append(('total', sum(train_counts), sum(validation_counts)))
+  return tables.format_table(('class', 'training', 'validation'), rows)
 
 
 def select(folder, subset, validation_split, seed):

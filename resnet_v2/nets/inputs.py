@@ -69,6 +69,12 @@ def check_images(inputs) -> tf.Tensor:
     raise ValueError(
         'inputs must have a known channel count (the last axis); got shape %s. '
         'Set it with inputs.set_shape([None, None, None, 3]).' % (shape,))
+  if not inputs.dtype.is_floating:
+    raise ValueError(
+        'inputs have dtype %s, but the nets take float pixels in the '
+        "model's value range ([-1, 1] for the TF-Slim checkpoints): convert "
+        'uint8 images with tf.cast(images, tf.float32) / 127.5 - 1.0.'
+        % inputs.dtype.name)
   return inputs
 
 

@@ -14,7 +14,9 @@ checkpoint with the same shape, and if not, the error lists each offender
 """
 
 import collections
+import os
 
+from absl import logging
 import tensorflow.compat.v1 as tf
 
 from resnet_v2.common import tables
@@ -93,6 +95,41 @@ def trainable(variables, trainable_scopes):
           if any(_in_scope(variable_name(v), s) for s in trainable_scopes)]
 
 
+def _readable(prefix):
+  """Whether the checkpoint at ``prefix`` opens and lists its variables."""
+  try:
+    tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
+  except (tf.errors.OpError, ValueError):
+    return False
+  return True
+
+
+def latest_readable(folder):
+  """The newest readable checkpoint prefix in ``folder``, or None.
+
+  The checkpoints the folder's ``checkpoint`` file lists are taken from
+  this folder whatever path the file recorded, so a run directory that
+  was moved or copied resumes from its own checkpoints. One that cannot
+  be read (truncated, corrupt) is skipped with a warning naming it, and
+  the next newest is used; nothing is deleted.
+  """
+  if not os.path.isdir(folder):
+    return None
+  state = tf.train.get_checkpoint_state(folder)
+  if state is None:
+    return None
+  names = [os.path.basename(path) for path in
+           list(state.all_model_checkpoint_paths) or
+           [state.model_checkpoint_path]]
+  for name in reversed(names):
+    prefix = os.path.join(folder, name)
+    if _readable(prefix):
+      return prefix
+    logging.warning('checkpoint %s cannot be read; trying an older one (it '
+                    'is kept on disk).', prefix)
+  return None
+
+
 def resolve(checkpoint_path):
   """The checkpoint prefix ``checkpoint_path`` names, or its folder's latest.
 
@@ -100,7 +137,7 @@ def resolve(checkpoint_path):
     ValueError: if there is no checkpoint there.
   """
   if checkpoint_path and tf.gfile.IsDirectory(checkpoint_path):
-    latest = tf.train.latest_checkpoint(checkpoint_path)
+    latest = latest_readable(checkpoint_path)
     if latest:
       return latest
   elif checkpoint_path and tf.gfile.Exists(checkpoint_path + '.index'):

@@ -365,9 +365,11 @@ def _split(folder, options):
     logging.warning('skipped %d unreadable image(s): %s', len(skipped),
                     ', '.join(skipped))
   if not options.validation_split:
+    image_folder.check_trainable(folder)
     return folder, None, skipped
   training, validation = image_folder.split(folder, options.validation_split,
                                             options.seed)
+  image_folder.check_trainable(training, validation)
   return training, validation, skipped
 
 
@@ -400,6 +402,8 @@ def train(options: options_lib.TrainOptions) -> options_lib.TrainResult:
                                    latest, validation)
   chief = distribution.is_chief(strategy)
   if chief:
+    print('images per class:\n%s' % image_folder.count_table(folder,
+                                                            validation))
     logging.info('%s on %d images of %d classes at %dx%d, %d replica(s): '
                  'steps %d to %d%s', options.model, len(folder.paths),
                  len(record['class_names']), image_size, image_size,
@@ -410,28 +414,40 @@ def train(options: options_lib.TrainOptions) -> options_lib.TrainResult:
     saver = saver_lib.Saver(model.named_variables(), options.train_dir,
                             is_chief=chief)
     _initial_restore(model, options, saver, latest)
-    if chief:
-      run_dir.claim(options.train_dir, record)
-    run = _Run(strategy=strategy, is_chief=chief, saver=saver,
+    run = _Run(strategy=strategy, is_chief=chief, saver=saver, model=model,
                step=_step_function(model, options, strategy, max_steps),
                iterator=iter(_dataset(folder, options, image_size, strategy,
-                                      start_step)),
-               summaries=_Summaries(options.train_dir, chief))
-    with interrupts.StopRequest() as stop:
-      try:
-        step, history = _loop(run, options, start_step, max_steps, stop)
-      except (tf.errors.UnavailableError, tf.errors.CancelledError,
-              tf.errors.DeadlineExceededError, tf.errors.InternalError) as error:
-        if distribution.task(strategy) is None:
-          raise
-        raise DistributedError(
-            'lost contact with another worker (%s): restart every worker '
-            'with the same command; they resume from the newest checkpoint '
-            'in %s.' % (type(error).__name__, options.train_dir)) from None
-      finally:
-        run.summaries.close()
+                                      start_step)))
+    with run_dir.lock(options.train_dir) if chief else contextlib.nullcontext():
+      if chief:
+        run_dir.claim(options.train_dir, record)
+      step, history, stopped = _train_claimed(run, options, start_step,
+                                              max_steps)
   loss, accuracy = history[-1][1:] if history else (None, None)
   return options_lib.TrainResult(
-      step, loss, accuracy, stop.requested, history, skipped,
+      step, loss, accuracy, stopped, history, skipped,
       run_dir.latest_checkpoint(options.train_dir), validation,
       model.fingerprint())
+
+
+def _train_claimed(run, options, start_step, max_steps):
+  """The loop, once the run holds its train_dir: ``(step, history, stop)``.
+
+  A lost peer of a multi-worker run becomes a ``DistributedError`` that
+  says how to resume.
+  """
+  run.summaries = _Summaries(options.train_dir, run.is_chief)
+  with interrupts.StopRequest() as stop:
+    try:
+      step, history = _loop(run, options, start_step, max_steps, stop)
+    except (tf.errors.UnavailableError, tf.errors.CancelledError,
+            tf.errors.DeadlineExceededError, tf.errors.InternalError) as error:
+      if distribution.task(run.strategy) is None:
+        raise
+      raise DistributedError(
+          'lost contact with another worker (%s): restart every worker '
+          'with the same command; they resume from the newest checkpoint '
+          'in %s.' % (type(error).__name__, options.train_dir)) from None
+    finally:
+      run.summaries.close()
+  return step, history, stop.requested

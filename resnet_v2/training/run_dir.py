@@ -12,10 +12,11 @@ and export read the model and class names from it instead of asking again.
 """
 
 import collections
+import contextlib
 import json
 import os
+import time
 
-import tensorflow.compat.v1 as tf
 
 from resnet_v2.nets import zoo
 from resnet_v2.training import checkpoints
@@ -30,12 +31,29 @@ def run_file(train_dir):
 
 
 def read_run(train_dir):
-  """The run record of ``train_dir`` as a dict, or None if there is none."""
+  """The run record of ``train_dir`` as a dict, or None if there is none.
+
+  Raises:
+    ValueError: if the record cannot be read or lacks the model and
+      classes (a truncated or hand-edited file), naming the file.
+  """
   path = run_file(train_dir)
   if not os.path.isfile(path):
     return None
-  with open(path) as f:
-    return json.load(f)
+  try:
+    with open(path) as f:
+      record = json.load(f)
+  except (OSError, ValueError) as error:
+    record, problem = None, str(error)
+  else:
+    problem = 'it lacks %s' % ' and '.join(OWNERSHIP_KEYS)
+  if not (isinstance(record, dict) and all(k in record
+                                           for k in OWNERSHIP_KEYS)):
+    raise ValueError(
+        '%s cannot be read (%s): restore it from a copy of the run, or pass '
+        'a new --train_dir; the checkpoints beside it are left as they are.'
+        % (path, problem))
+  return record
 
 
 def require_run(train_dir):
@@ -86,10 +104,12 @@ def open_run(train_dir, checkpoint_path=None) -> TrainedRun:
 
 
 def latest_checkpoint(train_dir):
-  """The newest checkpoint prefix in ``train_dir``, or None."""
-  if not os.path.isdir(train_dir):
-    return None
-  return tf.train.latest_checkpoint(train_dir)
+  """The newest readable checkpoint in ``train_dir``, or None.
+
+  See ``checkpoints.latest_readable``: a moved or copied run directory
+  uses its own checkpoints, and an unreadable one is skipped.
+  """
+  return checkpoints.latest_readable(train_dir)
 
 
 def _describe(run):
@@ -126,6 +146,67 @@ def check_owner(train_dir, run):
         'them is unknown: pass a new --train_dir (use --checkpoint_path to '
         'start from those checkpoints).' % (train_dir, RUN_FILE))
   return None
+
+
+LOCK_FILE = '.lock'
+
+
+def _process_alive(pid):
+  """Whether a process with ``pid`` runs on this machine."""
+  try:
+    os.kill(pid, 0)
+  except ProcessLookupError:
+    return False
+  except PermissionError:
+    return True
+  return True
+
+
+def _holder(path):
+  """``(pid, started)`` recorded in the lock file, or None if unreadable."""
+  try:
+    with open(path) as f:
+      holder = json.load(f)
+    return int(holder['pid']), holder.get('started', '?')
+  except (OSError, ValueError, KeyError, TypeError):
+    return None
+
+
+@contextlib.contextmanager
+def lock(train_dir):
+  """Hold ``train_dir`` for this process while inside; refuse a second run.
+
+  The lock is a file holding this process's id, created atomically and
+  removed on exit. A lock whose process no longer runs (a crash, ``kill
+  -9``) is stale and taken over.
+
+  Raises:
+    ValueError: naming the process that holds the folder, if it runs.
+  """
+  os.makedirs(train_dir, exist_ok=True)
+  path = os.path.join(train_dir, LOCK_FILE)
+  content = json.dumps({'pid': os.getpid(), 'started': time.strftime(
+      '%Y-%m-%d %H:%M:%S')})
+  for _ in range(2):
+    try:
+      descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+      holder = _holder(path)
+      if holder and holder[0] != os.getpid() and _process_alive(holder[0]):
+        raise ValueError(
+            'train_dir %r is in use by another training run (process %d, '
+            'started %s): wait for it to finish, stop it, or pass another '
+            '--train_dir.' % (train_dir, holder[0], holder[1])) from None
+      os.remove(path)
+      continue
+    with os.fdopen(descriptor, 'w') as f:
+      f.write(content)
+    break
+  try:
+    yield
+  finally:
+    if _holder(path) == (os.getpid(), json.loads(content)['started']):
+      os.remove(path)
 
 
 def claim(train_dir, run):

@@ -2,6 +2,7 @@
 
 import pytest
 import tensorflow as tf
+import tf_slim as slim
 
 import resnet_v2
 
@@ -77,3 +78,17 @@ def test_reuse_needs_a_scope(graph):
 def test_eager_mode_is_refused_with_the_fix():
   with pytest.raises(RuntimeError, match=r'tf.Graph\(\).as_default\(\)'):
     resnet_v2.resnet_v2_50(tf.zeros([1, 64, 64, 3]), 10)
+
+
+@pytest.mark.parametrize('dtype', [tf.uint8, tf.int32])
+def test_integer_images_are_refused_with_the_cast_that_works(graph, dtype):
+  images = tf.zeros([1, 64, 64, 3], dtype)
+  with slim.arg_scope(resnet_v2.resnet_arg_scope()):
+    with pytest.raises(ValueError, match='inputs have dtype %s.*'
+                       r'tf.cast\(images, tf.float32\) / 127.5 - 1.0'
+                       % dtype.name):
+      resnet_v2.resnet_v2_18(images, 10)
+    # The advice, followed, builds the net.
+    logits, _ = resnet_v2.resnet_v2_18(
+        tf.cast(images, tf.float32) / 127.5 - 1.0, 10)
+  assert logits.shape.as_list() == [1, 10]

@@ -1,5 +1,6 @@
 """Training: the step, resuming after an interrupt, fine-tuning, bad input."""
 
+import glob
 import importlib
 import io
 import os
@@ -292,3 +293,17 @@ def test_a_run_killed_with_sigkill_resumes_with_the_uninterrupted_losses(
   assert [step for step, _ in losses] == [step for step, _ in expected]
   np.testing.assert_allclose([loss for _, loss in losses],
                              [loss for _, loss in expected], atol=1e-4)
+
+
+def test_the_chief_writes_tensorboard_scalars_at_every_log_step(
+    uninterrupted):
+  train_dir, _ = uninterrupted
+  seen = {}
+  for path in glob.glob(os.path.join(train_dir, 'events.out.tfevents.*')):
+    for event in tf.compat.v1.train.summary_iterator(path):
+      for value in event.summary.value:
+        assert value.metadata.plugin_data.plugin_name == 'scalars'
+        seen.setdefault(value.tag, []).append(event.step)
+  assert sorted(seen) == ['accuracy', 'learning_rate', 'losses/cross_entropy',
+                          'losses/total_loss']
+  assert seen['losses/total_loss'] == [1, 2, 3, 4, 5, 6]

@@ -1,0 +1,160 @@
+"""What a run directory promises: one run at a time, its own checkpoints,
+clear words for a damaged record, and data that can train a classifier.
+
+Oracles: the files on disk before and after, the step a run resumes from,
+and the messages' advice followed to success.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import tensorflow as tf
+
+from resnet_v2 import training
+from resnet_v2.data import image_folder
+from resnet_v2.training import run_dir
+
+from image_sets import small_options
+from image_sets import write_grey_classes
+
+
+@pytest.fixture(scope='module')
+def images(tmp_path_factory):
+  return write_grey_classes(str(tmp_path_factory.mktemp('images')),
+                            [30, 130, 230])
+
+
+@pytest.fixture(scope='module')
+def finished(images, tmp_path_factory):
+  """A four-step run saved at steps 2 and 4."""
+  train_dir = str(tmp_path_factory.mktemp('finished'))
+  training.train(small_options(images, train_dir, max_steps=4, save_every=2))
+  return train_dir
+
+
+def _snapshot(folder):
+  """``{name: (size, mtime)}`` of every file below ``folder``."""
+  return {os.path.relpath(os.path.join(root, name), folder):
+          (os.path.getsize(os.path.join(root, name)),
+           os.stat(os.path.join(root, name)).st_mtime_ns)
+          for root, _, names in os.walk(folder) for name in names}
+
+
+def test_a_second_run_on_a_held_train_dir_is_refused(images, tmp_path):
+  train_dir = str(tmp_path / 'run')
+  holder = subprocess.Popen([sys.executable, '-c',
+                             'import time; time.sleep(60)'])
+  try:
+    os.makedirs(train_dir)
+    with open(os.path.join(train_dir, run_dir.LOCK_FILE), 'w') as f:
+      json.dump({'pid': holder.pid, 'started': 'earlier'}, f)
+    before = _snapshot(train_dir)
+    with pytest.raises(ValueError, match='in use by another training run '
+                       r'\(process %d, started earlier\)' % holder.pid):
+      training.train(small_options(images, train_dir, max_steps=1))
+    assert _snapshot(train_dir) == before
+  finally:
+    holder.kill()
+    holder.wait()
+  # The holder is gone: its lock is stale and the run goes ahead.
+  result = training.train(small_options(images, train_dir, max_steps=1))
+  assert result.global_step == 1
+  assert not os.path.exists(os.path.join(train_dir, run_dir.LOCK_FILE))
+
+
+def test_a_moved_run_directory_resumes_from_its_own_checkpoints(
+    images, finished, tmp_path):
+  moved = str(tmp_path / 'moved')
+  shutil.copytree(finished, moved)
+  assert run_dir.latest_checkpoint(moved) == os.path.join(moved,
+                                                          'model.ckpt-4')
+  result = training.train(small_options(images, moved, max_steps=5,
+                                        save_every=2))
+  assert [step for step, _, _ in result.history] == [5]
+  assert result.checkpoint == os.path.join(moved, 'model.ckpt-5')
+  assert not os.path.exists(os.path.join(finished, 'model.ckpt-5.index'))
+
+
+def test_an_unreadable_checkpoint_is_skipped_and_kept(
+    images, finished, tmp_path, caplog):
+  damaged = str(tmp_path / 'damaged')
+  shutil.copytree(finished, damaged)
+  index = os.path.join(damaged, 'model.ckpt-4.index')
+  with open(index, 'wb') as f:
+    f.write(b'not a checkpoint')
+  assert run_dir.latest_checkpoint(damaged) == os.path.join(damaged,
+                                                            'model.ckpt-2')
+  assert 'model.ckpt-4 cannot be read' in caplog.text
+  result = training.train(small_options(images, damaged, max_steps=3))
+  assert [step for step, _, _ in result.history] == [3]
+  assert os.path.exists(index)
+
+
+@pytest.mark.parametrize('content', ['{"model": "resnet_v2_18", "cla',
+                                     '{"seed": 1}', '[]'])
+def test_a_damaged_run_record_is_one_line_naming_the_file(
+    images, finished, tmp_path, content):
+  damaged = str(tmp_path / 'damaged')
+  shutil.copytree(finished, damaged)
+  with open(os.path.join(damaged, 'run.json'), 'w') as f:
+    f.write(content)
+  before = _snapshot(damaged)
+  with pytest.raises(ValueError, match='run.json cannot be read .*pass a new '
+                     '--train_dir'):
+    training.train(small_options(images, damaged, max_steps=5))
+  with pytest.raises(ValueError, match='run.json cannot be read'):
+    training.evaluate(damaged, images)
+  assert _snapshot(damaged) == before
+
+
+def test_one_class_is_not_a_classifier(tmp_path):
+  one_class = write_grey_classes(str(tmp_path / 'one'), [30])
+  with pytest.raises(ValueError, match='only one class .*at least two'):
+    training.train(small_options(one_class, str(tmp_path / 'run')))
+  assert not os.path.exists(tmp_path / 'run')
+
+
+def test_every_class_needs_validation_images_when_a_split_is_asked(tmp_path):
+  data = write_grey_classes(str(tmp_path / 'data'), [30, 130])
+  os.remove(os.path.join(data, 'class_1', '0.png'))
+  os.remove(os.path.join(data, 'class_1', '1.png'))
+  os.remove(os.path.join(data, 'class_1', '2.png'))
+  with pytest.raises(ValueError, match="class 'class_1' has no validation "
+                     'images.*lower --validation_split'):
+    training.train(small_options(data, str(tmp_path / 'run'),
+                                 validation_split=0.25))
+  assert not os.path.exists(tmp_path / 'run')
+
+
+def test_a_class_of_unreadable_files_counts_as_empty(tmp_path):
+  data = write_grey_classes(str(tmp_path / 'data'), [30, 130, 230])
+  for name in os.listdir(os.path.join(data, 'class_2')):
+    with open(os.path.join(data, 'class_2', name), 'wb') as f:
+      f.write(b'broken')
+  with pytest.raises(ValueError, match="class 'class_2' has no training "
+                     'images after decoding'):
+    training.train(small_options(data, str(tmp_path / 'run')))
+  assert not os.path.exists(tmp_path / 'run')
+
+
+def test_the_per_class_counts_are_printed_before_training(
+    images, tmp_path, capsys):
+  training.train(small_options(images, str(tmp_path / 'run'), max_steps=1,
+                               validation_split=0.25))
+  out = capsys.readouterr().out
+  table = out[out.index('images per class:'):out.index('step 1/1')]
+  rows = [line.split() for line in table.splitlines()[3:]]
+  assert rows == [['class_0', '3', '1'], ['class_1', '3', '1'],
+                  ['class_2', '3', '1'], ['total', '9', '3']]
+
+
+def test_count_table_lists_training_and_validation(images):
+  folder = image_folder.scan(images)
+  training_part, validation = image_folder.split(folder, 0.25, seed=7)
+  lines = image_folder.count_table(training_part, validation).splitlines()
+  assert lines[0].split() == ['class', 'training', 'validation']
+  assert lines[-1].split() == ['total', '9', '3']
