@@ -65,6 +65,9 @@ def _run_record(options, class_names, image_size):
       'value_range': list(zoo.get_spec(options.model).inputs.value_range),
       'validation_split': options.validation_split,
       'seed': options.seed,
+      'data_dir': os.path.abspath(options.data_dir),
+      run_dir.CHANGEABLE_KEY: {key: getattr(options, key) for key in (
+          'max_steps', 'epochs', 'learning_rate', 'log_every', 'save_every')},
   }
 
 
@@ -420,7 +423,7 @@ def train(options: options_lib.TrainOptions) -> options_lib.TrainResult:
                                       start_step)))
     with run_dir.lock(options.train_dir) if chief else contextlib.nullcontext():
       if chief:
-        run_dir.claim(options.train_dir, record)
+        run_dir.claim(options.train_dir, record, start_step)
       step, history, stopped = _train_claimed(run, options, start_step,
                                               max_steps)
   loss, accuracy = history[-1][1:] if history else (None, None)

@@ -18,11 +18,17 @@ import os
 import time
 
 
+from resnet_v2.common import tables
 from resnet_v2.nets import zoo
 from resnet_v2.training import checkpoints
 
 RUN_FILE = 'run.json'
 OWNERSHIP_KEYS = ('model', 'class_names')
+# Settings that change what a run means: a resume must keep them.
+MEANING_KEYS = OWNERSHIP_KEYS + ('image_size', 'validation_split', 'data_dir',
+                                 'seed')
+# Settings a resume may change; the record notes each change and its step.
+CHANGEABLE_KEY = 'settings'
 
 
 def run_file(train_dir):
@@ -112,6 +118,13 @@ def latest_checkpoint(train_dir):
   return checkpoints.latest_readable(train_dir)
 
 
+def _short(value):
+  """A value for a table cell, lists cut after five items."""
+  if isinstance(value, list) and len(value) > 5:
+    return '[%s, ...] (%d)' % (', '.join(map(str, value[:5])), len(value))
+  return str(value)
+
+
 def _describe(run):
   """A short description of a run record for error messages."""
   return 'model %s with %d classes (%s)' % (
@@ -134,11 +147,17 @@ def check_owner(train_dir, run):
   """
   existing = read_run(train_dir)
   if existing is not None:
-    if any(existing.get(k) != run[k] for k in OWNERSHIP_KEYS):
+    changed = [key for key in MEANING_KEYS
+               if key in existing and key in run and existing[key] != run[key]]
+    if changed:
+      rows = [(key, _short(existing[key]), _short(run[key]))
+              for key in changed]
       raise ValueError(
-          'train_dir %r holds a run of %s, but this run is %s: pass a new '
-          '--train_dir, or the same --model and data to resume it.'
-          % (train_dir, _describe(existing), _describe(run)))
+          'train_dir %r holds a run of %s, and resuming it with other %s '
+          'would change what it means:\n%s\nPass a new --train_dir to start '
+          'a run with these settings, or the recorded ones to resume.'
+          % (train_dir, _describe(existing), ', '.join(changed),
+             tables.format_table(('setting', 'recorded', 'this run'), rows)))
     return existing
   if latest_checkpoint(train_dir):
     raise ValueError(
@@ -209,28 +228,51 @@ def lock(train_dir):
       os.remove(path)
 
 
-def claim(train_dir, run):
+def _write(train_dir, record):
+  """Write ``record`` atomically: a crash never leaves half a file."""
+  os.makedirs(train_dir, exist_ok=True)
+  temporary = run_file(train_dir) + '.tmp'
+  with open(temporary, 'w') as f:
+    json.dump(record, f, indent=2, sort_keys=True)
+  os.replace(temporary, run_file(train_dir))
+
+
+def _note_changes(existing, run, step):
+  """``existing`` with the changed resumable settings noted at ``step``."""
+  old = existing.get(CHANGEABLE_KEY, {})
+  new = run.get(CHANGEABLE_KEY, {})
+  changes = {key: [old.get(key), value] for key, value in new.items()
+             if old.get(key) != value}
+  if not changes:
+    return existing
+  record = dict(existing, **{CHANGEABLE_KEY: dict(old, **new)})
+  record['changes'] = existing.get('changes', []) + [
+      {'step': step, 'settings': changes}]
+  return record
+
+
+def claim(train_dir, run, step=0):
   """Make ``train_dir`` the home of ``run``, or raise if another run owns it.
 
-  The record of a resumed run is kept as it is; a new or empty folder gets
-  ``run`` written (atomically, so a crash never leaves half a record).
+  A new or empty folder gets ``run`` written. A resumed run keeps its
+  record; resumable settings (``run['settings']``: steps, learning rate,
+  log and save intervals) that differ are updated and noted in
+  ``record['changes']`` with the ``step`` they changed at.
 
   Args:
     train_dir: the folder.
     run: a JSON-serialisable dict with at least ``OWNERSHIP_KEYS``.
+    step: the step the run starts from.
 
   Returns:
-    The record now in force (the existing one when resuming).
+    The record now in force.
 
   Raises:
-    ValueError: when the folder belongs to a different run.
+    ValueError: when the folder belongs to a different run, or the run
+      would change one of ``MEANING_KEYS`` (with a table of them).
   """
   existing = check_owner(train_dir, run)
-  if existing is not None:
-    return existing
-  os.makedirs(train_dir, exist_ok=True)
-  temporary = run_file(train_dir) + '.tmp'
-  with open(temporary, 'w') as f:
-    json.dump(run, f, indent=2, sort_keys=True)
-  os.replace(temporary, run_file(train_dir))
-  return run
+  record = run if existing is None else _note_changes(existing, run, step)
+  if record is not existing:
+    _write(train_dir, record)
+  return record

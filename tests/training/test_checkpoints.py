@@ -124,7 +124,7 @@ def test_claim_writes_a_record_and_resumes_the_same_run(tmp_path):
   folder = str(tmp_path / 'run')
   assert run_dir.claim(folder, RUN) == RUN
   assert run_dir.read_run(folder) == RUN
-  assert run_dir.claim(folder, dict(RUN, image_size=64)) == RUN
+  assert run_dir.claim(folder, dict(RUN)) == RUN
 
 
 def test_claim_refuses_other_classes_and_keeps_the_record(tmp_path):

@@ -158,3 +158,35 @@ def test_count_table_lists_training_and_validation(images):
   lines = image_folder.count_table(training_part, validation).splitlines()
   assert lines[0].split() == ['class', 'training', 'validation']
   assert lines[-1].split() == ['total', '9', '3']
+
+
+def test_resuming_with_settings_that_change_the_run_is_refused_with_a_table(
+    images, finished, tmp_path):
+  copy = str(tmp_path / 'copy')
+  shutil.copytree(finished, copy)
+  before = _snapshot(copy)
+  with pytest.raises(ValueError) as error:
+    training.train(small_options(images, copy, max_steps=6, image_size=64,
+                                 seed=8))
+  message = str(error.value)
+  assert 'image_size, seed would change what it means' in message
+  rows = [line.split() for line in message.splitlines()]
+  assert ['image_size', '32', '64'] in rows and ['seed', '7', '8'] in rows
+  assert 'Pass a new --train_dir' in message
+  assert _snapshot(copy) == before
+  # The way out works: a new train_dir with the new settings.
+  fresh = training.train(small_options(images, str(tmp_path / 'new'),
+                                       max_steps=1, image_size=64, seed=8))
+  assert fresh.global_step == 1
+
+
+def test_resumable_settings_may_change_and_are_noted_with_their_step(
+    images, finished, tmp_path):
+  copy = str(tmp_path / 'copy')
+  shutil.copytree(finished, copy)
+  training.train(small_options(images, copy, max_steps=5, save_every=2,
+                               learning_rate=0.02))
+  record = run_dir.read_run(copy)
+  assert record['settings']['max_steps'] == 5
+  assert record['changes'] == [{'step': 4, 'settings': {
+      'max_steps': [4, 5], 'learning_rate': [0.01, 0.02]}}]
