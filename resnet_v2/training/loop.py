@@ -349,6 +349,7 @@ def _initial_restore(model, options, saver, latest):
 def _prepare(options):
   """Checks that need no TensorFlow runtime: options, folder, train_dir."""
   options_lib.check_options(options)
+  options_lib.check_train_dir(options.train_dir)
   image_size = options_lib.resolve_image_size(options.model,
                                               options.image_size)
   folder = image_folder.scan(options.data_dir)
@@ -376,6 +377,15 @@ def _split(folder, options):
   return training, validation, skipped
 
 
+def _check_batch_fits_data(batch_size, folder):
+  """Raise if one batch needs more images than the training set holds."""
+  if batch_size > len(folder.paths):
+    raise ValueError(
+        'batch_size=%d is larger than the %d training images: use '
+        '--batch_size=%d or less (or add images).'
+        % (batch_size, len(folder.paths), len(folder.paths)))
+
+
 def train(options: options_lib.TrainOptions) -> options_lib.TrainResult:
   """Train (or resume, or fine-tune) as ``options`` say.
 
@@ -395,6 +405,7 @@ def train(options: options_lib.TrainOptions) -> options_lib.TrainResult:
       options.strategy, options.worker_timeout, options.cpu_replicas)
   _check_replicas(options.batch_size, strategy.num_replicas_in_sync)
   folder, validation, skipped = _split(folder, options)
+  _check_batch_fits_data(options.batch_size, folder)
   max_steps = options_lib.steps_for(options, len(folder.paths))
   start_step, latest = _resume_step(options.train_dir)
   if start_step >= max_steps:
@@ -443,6 +454,12 @@ def _train_claimed(run, options, start_step, max_steps):
   with interrupts.StopRequest() as stop:
     try:
       step, history = _loop(run, options, start_step, max_steps, stop)
+    except tf.errors.ResourceExhaustedError:
+      raise ValueError(
+          'batch_size=%d does not fit in memory: use a smaller one, e.g. '
+          '--batch_size=%d (and scale --learning_rate with it); the last '
+          'checkpoint is kept.' % (options.batch_size,
+                                   max(1, options.batch_size // 2))) from None
     except (tf.errors.UnavailableError, tf.errors.CancelledError,
             tf.errors.DeadlineExceededError, tf.errors.InternalError) as error:
       if distribution.task(run.strategy) is None:

@@ -12,6 +12,7 @@ type, default and help text), so a default is written once::
 
 import dataclasses
 import math
+import os
 from typing import Optional, Sequence
 
 from resnet_v2.common import checks
@@ -163,13 +164,16 @@ def check_options(options: TrainOptions) -> None:
   checks.check_number('min_crop_area', options.min_crop_area, above=0.0,
                       at_most=1.0, hint=' (1 disables random crops)')
   checks.check_number('batch_norm_decay', options.batch_norm_decay,
-                      at_least=0.0, below=1.0,
+                      above=0.0, below=1.0,
                       hint=', e.g. 0.997 for long runs or 0.9 for a few '
                       'hundred steps')
   if options.central_fraction is not None:
     checks.check_number('central_fraction', options.central_fraction,
                         above=0.0, at_most=1.0)
   checks.check_number('momentum', options.momentum, at_least=0.0, below=1.0)
+  checks.check_number('validation_split', options.validation_split,
+                      at_least=0.0, below=1.0,
+                      hint=', e.g. 0.2 to hold out a fifth of every class')
   checks.check_number('weight_decay', options.weight_decay, at_least=0.0)
   checks.check_count('warmup_steps', options.warmup_steps, 0)
   checks.check_count('cpu_replicas', options.cpu_replicas, 0)
@@ -177,6 +181,22 @@ def check_options(options: TrainOptions) -> None:
   distribution.check_strategy(options.strategy)
   normalization.check_mode(options.batch_norm)
   precision_lib.check_precision_supported(options.precision)
+
+
+def check_train_dir(train_dir: str) -> None:
+  """Raise unless ``train_dir`` is (or can become) a writable folder."""
+  if not train_dir:
+    raise ValueError('train_dir is empty: pass the folder for checkpoints.')
+  if os.path.exists(train_dir) and not os.path.isdir(train_dir):
+    raise ValueError('train_dir %r is a file, not a folder: pass a folder '
+                     'path (new or holding a run of this model).'
+                     % (train_dir,))
+  existing = train_dir
+  while not os.path.exists(existing):
+    existing = os.path.dirname(os.path.abspath(existing))
+  if not os.access(existing, os.W_OK | os.X_OK):
+    raise ValueError('train_dir %r cannot be written (%r is not writable): '
+                     'pass a folder you can write to.' % (train_dir, existing))
 
 
 def resolve_image_size(model: str, image_size: Optional[int]) -> int:

@@ -190,3 +190,56 @@ def test_resumable_settings_may_change_and_are_noted_with_their_step(
   assert record['settings']['max_steps'] == 5
   assert record['changes'] == [{'step': 4, 'settings': {
       'max_steps': [4, 5], 'learning_rate': [0.01, 0.02]}}]
+
+
+@pytest.mark.parametrize('field, value, message', [
+    ('batch_norm_decay', 1.0, r'batch_norm_decay must be a finite number in '
+     r'\(0, 1\)'),
+    ('batch_norm_decay', 0.0, 'batch_norm_decay'),
+    ('momentum', 1.0, r'momentum must be a finite number in \[0, 1\)'),
+    ('learning_rate', float('nan'), 'learning_rate must be a finite number'),
+    ('weight_decay', -1e-4, 'weight_decay must be a finite number >= 0'),
+    ('warmup_steps', -1, 'warmup_steps must be an int >= 0'),
+    ('validation_split', 1.0, r'validation_split must be a finite number in '
+     r'\[0, 1\)'),
+    ('min_crop_area', 0.0, r'min_crop_area must be a finite number in '
+     r'\(0, 1\]'),
+    ('batch_size', 0, 'batch_size must be an int >= 1'),
+])
+def test_every_numeric_setting_is_checked_before_anything_runs(
+    images, tmp_path, field, value, message):
+  with pytest.raises(ValueError, match=message):
+    training.train(small_options(images, str(tmp_path / 'run'),
+                                 **{field: value}))
+  assert not os.path.exists(tmp_path / 'run')
+
+
+def test_a_batch_larger_than_the_training_set_suggests_one_that_fits(
+    images, tmp_path):
+  with pytest.raises(ValueError, match='batch_size=13 is larger than the 12 '
+                     'training images: use --batch_size=12 or less'):
+    training.train(small_options(images, str(tmp_path / 'run'),
+                                 batch_size=13))
+  assert not os.path.exists(tmp_path / 'run')
+  assert training.train(small_options(images, str(tmp_path / 'run'),
+                                      batch_size=12, max_steps=1)
+                        ).global_step == 1
+
+
+def test_a_train_dir_that_is_a_file_or_read_only_is_one_line(
+    images, tmp_path, monkeypatch):
+  path = tmp_path / 'file'
+  path.write_text('mine')
+  with pytest.raises(ValueError, match="is a file, not a folder"):
+    training.train(small_options(images, str(path)))
+  assert path.read_text() == 'mine'
+  # Root may write anywhere, so a read-only folder is simulated.
+  read_only = str(tmp_path / 'read_only')
+  os.makedirs(read_only)
+  real_access = os.access
+  monkeypatch.setattr(os, 'access', lambda p, mode: (
+      False if p == read_only else real_access(p, mode)))
+  with pytest.raises(ValueError, match="train_dir '.*run' cannot be written "
+                     r"\('.*read_only' is not writable\)"):
+    training.train(small_options(images, os.path.join(read_only, 'run')))
+  assert os.listdir(read_only) == []
