@@ -14,12 +14,44 @@ shares. Importing it applies the tf-slim compatibility fix first
 from the model table in ``resnet_v2.nets.zoo``.
 """
 
-from resnet_v2 import nets as _nets
-from resnet_v2.benchmark.timing import TimingResult
-from resnet_v2.benchmark.timing import time_tensorflow_run
-from resnet_v2.common.precision import check_precision_supported
-from resnet_v2.common.precision import session_config
-from resnet_v2.nets import *  # noqa: F401,F403  (the public names of nets)
+import os as _os
+import sys as _sys
+import tempfile as _tempfile
+
+
+def _import_tensorflow_quietly():
+  """Import TensorFlow with the start-up lines of its C++ runtime held back.
+
+  While it loads and first looks for devices, TensorFlow's runtime writes
+  notices (CUDA probing, oneDNN, CPU features) straight to the stderr file
+  descriptor, before any log level applies. They are captured in a
+  temporary file and shown only if the import fails, so a command prints
+  only its own output.
+  """
+  saved = _os.dup(2)
+  with _tempfile.TemporaryFile() as captured:
+    _os.dup2(captured.fileno(), 2)
+    try:
+      import tensorflow  # pylint: disable=g-import-not-at-top
+      tensorflow.config.list_physical_devices()
+    except BaseException:
+      _os.dup2(saved, 2)
+      captured.seek(0)
+      _sys.stderr.write(captured.read().decode('utf-8', 'replace'))
+      raise
+    finally:
+      _os.dup2(saved, 2)
+      _os.close(saved)
+
+
+_import_tensorflow_quietly()
+
+from resnet_v2 import nets as _nets  # noqa: E402
+from resnet_v2.benchmark.timing import TimingResult  # noqa: E402
+from resnet_v2.benchmark.timing import time_tensorflow_run  # noqa: E402
+from resnet_v2.common.precision import check_precision_supported  # noqa: E402
+from resnet_v2.common.precision import session_config  # noqa: E402
+from resnet_v2.nets import *  # noqa: F401,F403,E402  (nets' public names)
 
 __all__ = sorted(_nets.__all__ + [
     'TimingResult', 'check_precision_supported', 'session_config',
