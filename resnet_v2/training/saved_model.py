@@ -28,9 +28,34 @@ FLOAT_SIGNATURE = 'serving_float'
 LABELS_FILE = os.path.join('assets.extra', 'labels.txt')
 
 
+def _checked(images):
+  """``images``, once the model has checked them, with errors that say why.
+
+  Every signature refuses an empty batch; the float one also refuses NaN
+  or infinite pixels and pixels outside [0, 1] (uint8 pixels divided by
+  255), which would otherwise give confident nonsense, not an error.
+  """
+  checks = [tf.debugging.assert_positive(
+      tf.shape(images)[0], message='images is an empty batch: pass at least '
+      'one [height, width, 3] image')]
+  if images.dtype.is_floating:
+    finite = tf.debugging.Assert(
+        tf.reduce_all(tf.math.is_finite(images)),
+        ['images hold NaN or infinite pixels: pass pixels in [0, 1]'])
+    with tf.control_dependencies([finite]):
+      checks.append(tf.debugging.Assert(
+          tf.logical_and(tf.reduce_all(images >= 0.0),
+                         tf.reduce_all(images <= 1.0)),
+          ['images must be in [0, 1] for serving_float: divide uint8 pixels '
+           'by 255.0, or pass them as uint8 to serving_default']))
+  with tf.control_dependencies(checks):
+    return tf.identity(images)
+
+
 def _prediction_outputs(images, network_fn, trained, reuse):
   """The serving outputs for a batch of raw ``images``."""
-  inputs = preprocessing.eval_image(images, trained.record['image_size'],
+  inputs = preprocessing.eval_image(_checked(images),
+                                    trained.record['image_size'],
                                     trained.record['central_fraction'],
                                     trained.value_range)
   logits, _ = network_fn(inputs, reuse=reuse)

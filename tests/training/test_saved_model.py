@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from resnet_v2.training import evaluation
 from resnet_v2.data import image_folder
@@ -84,3 +85,32 @@ def test_export_never_writes_into_a_non_empty_folder(exported, tmp_path):
   with pytest.raises(ValueError, match='already exists and is not empty'):
     saved_model.export_saved_model(train_dir, str(tmp_path))
   assert os.listdir(tmp_path) == ['keep.txt'] and keep.read_text() == 'mine'
+
+
+@pytest.mark.parametrize('pixels, message', [
+    (np.full([1, 40, 40, 3], np.nan, np.float32), 'hold NaN or infinite'),
+    (np.full([1, 40, 40, 3], 1.5, np.float32), r'must be in \[0, 1\]'),
+    (np.full([1, 40, 40, 3], 255.0, np.float32), 'divide uint8 pixels by'),
+    (np.zeros([0, 40, 40, 3], np.float32), 'empty batch'),
+])
+def test_the_float_signature_refuses_what_it_cannot_score(exported, pixels,
+                                                          message):
+  _, _, export_dir = exported
+  serve = tf.saved_model.load(export_dir).signatures['serving_float']
+  with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+    serve(images=tf.constant(pixels))
+
+
+def test_the_advice_for_uint8_pixels_works(exported):
+  _, _, export_dir = exported
+  model = tf.saved_model.load(export_dir)
+  pixels = np.random.default_rng(0).integers(0, 256, [2, 40, 40, 3],
+                                             dtype=np.uint8)
+  as_float = model.signatures['serving_float'](
+      images=tf.constant(pixels / 255.0, tf.float32))
+  as_uint8 = model.signatures['serving_default'](images=tf.constant(pixels))
+  np.testing.assert_allclose(as_float['probabilities'],
+                             as_uint8['probabilities'], atol=1e-5)
+  with pytest.raises(tf.errors.InvalidArgumentError, match='empty batch'):
+    model.signatures['serving_default'](
+        images=tf.zeros([0, 40, 40, 3], tf.uint8))
