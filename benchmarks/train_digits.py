@@ -17,11 +17,13 @@ import os
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
+import contextlib  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 
 from absl import flags  # noqa: E402
 
+from resnet_v2.common import checks  # noqa: E402
 from resnet_v2.common import cli  # noqa: E402
 from resnet_v2.data import digits  # noqa: E402
 from resnet_v2.training import evaluation  # noqa: E402
@@ -34,8 +36,9 @@ RECIPE = options.DIGITS_RECIPE
 FLAGS = flags.FlagValues()
 
 flags.DEFINE_string('work_dir', None,
-                    'Folder for the images and checkpoints; default: a new '
-                    'temporary folder.', flag_values=FLAGS)
+                    'New (or empty) folder to keep the images and '
+                    'checkpoints in; default: a temporary folder, removed at '
+                    'the end.', flag_values=FLAGS)
 flags.DEFINE_string('model', RECIPE['model'], 'Registered model to train.',
                     flag_values=FLAGS)
 flags.DEFINE_integer('batch_size', RECIPE['batch_size'], 'Images per step.',
@@ -53,23 +56,50 @@ flags.DEFINE_string('export_dir', None,
                     flag_values=FLAGS)
 
 
+def _check_flags():
+  """Every flag and output path checked before any data is written."""
+  options.check_options(options.digits_train_options(
+      'data', 'train', model=FLAGS.model, batch_size=FLAGS.batch_size,
+      max_steps=FLAGS.max_steps, learning_rate=FLAGS.learning_rate,
+      seed=FLAGS.seed))
+  checks.check_number('test_fraction', FLAGS.test_fraction, above=0.0,
+                      below=1.0)
+  if FLAGS.work_dir:
+    saved_model.check_export_dir(FLAGS.work_dir, 'work_dir')
+  if FLAGS.export_dir:
+    saved_model.check_export_dir(FLAGS.export_dir)
+
+
+@contextlib.contextmanager
+def _work_dir():
+  """``--work_dir``, or a temporary folder removed on every way out."""
+  if FLAGS.work_dir:
+    yield FLAGS.work_dir
+    return
+  with tempfile.TemporaryDirectory(prefix='digits_') as temporary:
+    yield temporary
+
+
 def main():
   """Write, train, evaluate (and export); the last line is the accuracy."""
   start = time.time()
-  work_dir = FLAGS.work_dir or tempfile.mkdtemp(prefix='digits_')
-  train_images, test_images = digits.write_digits(
-      os.path.join(work_dir, 'digits'), FLAGS.test_fraction, FLAGS.seed)
-  train_dir = os.path.join(work_dir, 'train')
-  loop.train(options.digits_train_options(
-      train_images, train_dir, model=FLAGS.model, batch_size=FLAGS.batch_size,
-      max_steps=FLAGS.max_steps, learning_rate=FLAGS.learning_rate,
-      seed=FLAGS.seed))
-  result = evaluation.evaluate(train_dir, test_images)
-  print(evaluation.report(result))
-  if FLAGS.export_dir:
-    saved_model.export_saved_model(train_dir, FLAGS.export_dir)
-    print('exported SavedModel to %s' % FLAGS.export_dir)
-  print('work_dir: %s  wall time: %.1f s' % (work_dir, time.time() - start))
+  _check_flags()
+  with _work_dir() as work_dir:
+    train_images, test_images = digits.write_digits(
+        os.path.join(work_dir, 'digits'), FLAGS.test_fraction, FLAGS.seed)
+    train_dir = os.path.join(work_dir, 'train')
+    loop.train(options.digits_train_options(
+        train_images, train_dir, model=FLAGS.model,
+        batch_size=FLAGS.batch_size, max_steps=FLAGS.max_steps,
+        learning_rate=FLAGS.learning_rate, seed=FLAGS.seed))
+    result = evaluation.evaluate(train_dir, test_images)
+    print(evaluation.report(result))
+    if FLAGS.export_dir:
+      saved_model.export_saved_model(train_dir, FLAGS.export_dir)
+      print('exported SavedModel to %s' % FLAGS.export_dir)
+  print('work_dir: %s  wall time: %.1f s'
+        % (FLAGS.work_dir or 'a temporary folder, removed',
+           time.time() - start))
   print('test_accuracy: %.4f' % result.top1)
   return 0
 

@@ -72,15 +72,19 @@ def _signature(images, outputs):
                                               outputs=outputs)
 
 
-def check_export_dir(export_dir):
-  """Raise unless ``export_dir`` is new or an empty folder."""
+def check_export_dir(export_dir, name='export_dir'):
+  """Raise unless ``export_dir`` is new or an empty folder.
+
+  ``name`` is the flag the message names (another output folder can use
+  the same check).
+  """
   if not export_dir:
-    raise ValueError('export_dir is empty: pass the folder to write the '
-                     'export to.')
+    raise ValueError('%s is empty: pass the folder to write the export to.'
+                     % name)
   if os.path.exists(export_dir) and (not os.path.isdir(export_dir) or
                                      os.listdir(export_dir)):
-    raise ValueError('export_dir %r already exists and is not empty: pass a '
-                     'new folder (nothing is overwritten).' % (export_dir,))
+    raise ValueError('%s %r already exists and is not empty: pass a new '
+                     'folder (nothing is overwritten).' % (name, export_dir))
 
 
 def export_saved_model(train_dir, export_dir, checkpoint_path=None):

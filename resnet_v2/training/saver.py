@@ -26,6 +26,12 @@ import tensorflow as tf
 CHECKPOINT_NAME = 'model.ckpt'
 
 
+def _first_line(error):
+  """The first line of an error's message, for a one-line report."""
+  return (str(getattr(error, 'message', '') or error).splitlines() or
+          [type(error).__name__])[0]
+
+
 class Saver:
   """Writes and reads the checkpoints of one run.
 
@@ -68,12 +74,31 @@ class Saver:
       return None
     name = '%s-%d' % (CHECKPOINT_NAME, step)
     prefix = os.path.join(self.directory, name)
-    self._write(prefix)
+    try:
+      self._write(prefix)
+    except (tf.errors.OpError, OSError) as error:
+      self._remove(name)
+      raise ValueError(
+          'could not write the checkpoint of step %d to %s (%s): free space '
+          'or permissions there, then run the same command again; it resumes '
+          'from %s.' % (step, self.directory, _first_line(error),
+                        self._newest() or 'the start')) from None
     # Names relative to the folder keep a moved or copied run directory
     # pointing at its own checkpoints.
     tf.compat.v1.train.update_checkpoint_state(
         self.directory, name, all_model_checkpoint_paths=self._kept_with(name))
     return prefix
+
+  def _newest(self) -> Optional[str]:
+    """The newest checkpoint the state file names, or None."""
+    state = tf.train.get_checkpoint_state(self.directory)
+    return state.model_checkpoint_path if state else None
+
+  def _remove(self, name: str) -> None:
+    """Delete the files of checkpoint ``name`` in the run's folder."""
+    for file_name in tf.io.gfile.glob(
+        os.path.join(self.directory, name) + '.*'):
+      tf.io.gfile.remove(file_name)
 
   def _kept_with(self, name: str) -> List[str]:
     """The newest ``max_to_keep`` names ending with ``name``; older removed."""
@@ -84,9 +109,7 @@ class Saver:
     kept = older[-(self.max_to_keep - 1):] if self.max_to_keep > 1 else []
     for path in older:
       if path not in kept:
-        for file_name in tf.io.gfile.glob(
-            os.path.join(self.directory, path) + '.*'):
-          tf.io.gfile.remove(file_name)
+        self._remove(path)
     return kept + [name]
 
   def restore(self, prefix: str, names: Optional[List[str]] = None) -> None:

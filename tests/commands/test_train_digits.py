@@ -2,6 +2,9 @@
 
 import collections
 import os
+import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -13,6 +16,8 @@ from resnet_v2.training import evaluation
 from resnet_v2.training import options
 
 datasets = pytest.importorskip('sklearn.datasets')
+SCRIPT = pathlib.Path(__file__).resolve().parents[2] / 'benchmarks' / (
+    'train_digits.py')
 
 
 @pytest.fixture(scope='module')
@@ -55,3 +60,47 @@ def test_a_short_run_learns_the_digits(digits, tmp_path):
   scores = evaluation.evaluate(train_dir, test_images)
   assert scores.num_images == 359
   assert scores.top1 > 0.6  # chance is 0.1
+
+
+@pytest.mark.parametrize('flag, message', [
+    ('--max_steps=0', 'error: max_steps must be an int >= 1; got 0.'),
+    ('--test_fraction=1.0', 'error: test_fraction must be a finite number in '
+     '(0, 1); got 1.0.'),
+    ('--learning_rate=-1', 'error: learning_rate must be a finite number > 0'),
+])
+def test_the_script_checks_its_flags_before_writing_anything(flag, message,
+                                                             tmp_path):
+  work_dir = tmp_path / 'work'
+  finished = subprocess.run(
+      [sys.executable, str(SCRIPT), flag, '--work_dir=%s' % work_dir],
+      capture_output=True, text=True, timeout=120, check=False)
+  assert finished.returncode == 2
+  assert message in finished.stderr
+  assert not work_dir.exists()
+
+
+def test_a_used_work_dir_is_refused_and_left_alone(tmp_path):
+  (tmp_path / 'mine.txt').write_text('keep')
+  finished = subprocess.run(
+      [sys.executable, str(SCRIPT), '--work_dir=%s' % tmp_path],
+      capture_output=True, text=True, timeout=120, check=False)
+  assert finished.returncode == 2
+  assert "error: work_dir '%s' already exists and is not empty" % tmp_path \
+      in finished.stderr
+  assert os.listdir(tmp_path) == ['mine.txt']
+
+
+def test_the_digits_module_writes_the_folders_from_its_command_line(
+    tmp_path):
+  out = tmp_path / 'digits'
+  finished = subprocess.run(
+      [sys.executable, '-m', 'resnet_v2.data.digits', '--out_dir=%s' % out,
+       '--test_fraction=0.5'], capture_output=True, text=True, timeout=120,
+      check=False)
+  assert finished.returncode == 0, finished.stderr
+  assert sorted(os.listdir(out / 'train')) == [str(d) for d in range(10)]
+  again = subprocess.run(
+      [sys.executable, '-m', 'resnet_v2.data.digits', '--out_dir=%s' % out],
+      capture_output=True, text=True, timeout=120, check=False)
+  assert again.returncode == 2
+  assert 'already exists and is not an empty folder' in again.stderr

@@ -243,3 +243,32 @@ def test_a_train_dir_that_is_a_file_or_read_only_is_one_line(
                      r"\('.*read_only' is not writable\)"):
     training.train(small_options(images, os.path.join(read_only, 'run')))
   assert os.listdir(read_only) == []
+
+
+def test_a_failed_checkpoint_write_stops_the_run_and_keeps_the_last_one(
+    images, tmp_path, monkeypatch):
+  train_dir = str(tmp_path / 'run')
+  save = tf.raw_ops.SaveV2
+  calls = []
+
+  def disk_full_on_the_second_save(**kwargs):
+    calls.append(kwargs['prefix'])
+    if len(calls) == 2:
+      raise tf.errors.ResourceExhaustedError(None, None,
+                                             'No space left on device')
+    return save(**kwargs)
+
+  monkeypatch.setattr(tf.raw_ops, 'SaveV2', disk_full_on_the_second_save)
+  with pytest.raises(ValueError, match='could not write the checkpoint of '
+                     'step 4 .*No space left on device.*resumes from '
+                     '.*model.ckpt-2'):
+    training.train(small_options(images, train_dir, max_steps=6,
+                                 save_every=2))
+  assert run_dir.latest_checkpoint(train_dir) == os.path.join(
+      train_dir, 'model.ckpt-2')
+  assert not any(name.startswith('model.ckpt-4')
+                 for name in os.listdir(train_dir))
+  monkeypatch.setattr(tf.raw_ops, 'SaveV2', save)
+  resumed = training.train(small_options(images, train_dir, max_steps=6,
+                                         save_every=2))
+  assert [step for step, _, _ in resumed.history] == [3, 4, 5, 6]
