@@ -19,6 +19,7 @@ import tf_slim as slim
 from resnet_v2.training import checkpoints
 from resnet_v2.data import image_folder
 from resnet_v2.data import pipeline
+from resnet_v2.common import checks
 from resnet_v2.common import precision as precision_lib
 from resnet_v2.common import tables
 from resnet_v2.training import run_dir
@@ -179,6 +180,7 @@ def evaluate(train_dir, data_dir, subset='all', checkpoint_path=None,
     ValueError: for a folder that is not a train_dir, other classes, a
       missing checkpoint or bad data.
   """
+  checks.check_count('batch_size', batch_size, 1)
   run = run_dir.open_run(train_dir, checkpoint_path)
   precision_lib.check_precision_supported(precision)
   if subset == 'auto':
