@@ -11,9 +11,9 @@ from resnet_v2.benchmark.runner import run_benchmark
 from resnet_v2.benchmark.runner import run_sweep
 from resnet_v2.benchmark.spec import BenchmarkResult
 from resnet_v2.benchmark.spec import BenchmarkSpec
-from resnet_v2.benchmark.timing import TimingResult
 from resnet_v2.benchmark.timing import time_interleaved
 from resnet_v2.benchmark.timing import time_tensorflow_run
+from resnet_v2.benchmark.timing import TimingResult
 
 __all__ = [
     'BenchmarkResult', 'BenchmarkSpec', 'TimingResult',

@@ -12,15 +12,15 @@ from resnet_v2.training.evaluation import EvalResult
 from resnet_v2.training.evaluation import evaluate
 from resnet_v2.training.loop import train
 from resnet_v2.training.options import DIGITS_RECIPE
-from resnet_v2.training.options import TrainOptions
-from resnet_v2.training.options import TrainResult
 from resnet_v2.training.options import digits_train_options
 from resnet_v2.training.options import steps_for
-from resnet_v2.training.run_dir import TrainedRun
+from resnet_v2.training.options import TrainOptions
+from resnet_v2.training.options import TrainResult
 from resnet_v2.training.run_dir import open_run
+from resnet_v2.training.run_dir import TrainedRun
 from resnet_v2.training.saved_model import export_saved_model
-from resnet_v2.training.schedule import LR_SCHEDULES
 from resnet_v2.training.schedule import learning_rate
+from resnet_v2.training.schedule import LR_SCHEDULES
 
 __all__ = [
     'CheckpointMismatchError', 'DIGITS_RECIPE', 'EvalResult', 'LR_SCHEDULES',

@@ -19,8 +19,8 @@ import os
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
-from resnet_v2.training import checkpoints
 from resnet_v2.data import preprocessing
+from resnet_v2.training import checkpoints
 from resnet_v2.training import run_dir
 
 DEFAULT_SIGNATURE = 'serving_default'
