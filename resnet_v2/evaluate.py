@@ -1,4 +1,4 @@
-"""Score a trained model on an image folder: ``python -m resnet_v2.evaluate``.
+r"""Score a trained model on an image folder: ``python -m resnet_v2.evaluate``.
 
   python -m resnet_v2.evaluate --train_dir=runs/photos --data_dir=photos
 

@@ -1,4 +1,4 @@
-"""Export a trained model for serving: ``python -m resnet_v2.export``.
+r"""Export a trained model for serving: ``python -m resnet_v2.export``.
 
   python -m resnet_v2.export --train_dir=runs/photos --export_dir=models/photos
 
