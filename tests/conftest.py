@@ -1,4 +1,4 @@
-"""Shared test set-up: quiet TensorFlow logs and a fresh graph per test."""
+"""Shared test set-up: quiet logs, a fresh graph per test, small image sets."""
 
 import os
 
@@ -9,6 +9,8 @@ import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import resnet_v2  # noqa: E402,F401  (applies the tf-slim compat fix first)
+
+from image_sets import write_grey_classes  # noqa: E402
 
 
 @pytest.fixture
@@ -56,3 +58,10 @@ def randomize_variables(session, seed):
 def max_relative_difference(actual, expected):
   """Largest |actual - expected| relative to the largest |expected|."""
   return float(np.max(np.abs(actual - expected)) / np.max(np.abs(expected)))
+
+
+@pytest.fixture(scope='module')
+def images(tmp_path_factory):
+  """Three classes (grey levels 30, 130, 230) of four 8x8 images each."""
+  return write_grey_classes(str(tmp_path_factory.mktemp('images')),
+                            [30, 130, 230])

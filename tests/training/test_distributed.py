@@ -26,17 +26,9 @@ from resnet_v2 import training
 from conftest import max_relative_difference
 from image_sets import MODEL
 from image_sets import small_options
-from image_sets import write_grey_classes
 
 WORKER_TIMEOUT = 240
 STEP_LINE = re.compile(r'step (\d+)/\d+\s+loss ([0-9.]+)')
-
-
-@pytest.fixture(scope='module')
-def images(tmp_path_factory):
-  """Three classes of four 8x8 grey images."""
-  return write_grey_classes(str(tmp_path_factory.mktemp('images')),
-                            [30, 130, 230])
 
 
 def _free_ports(count):

@@ -29,13 +29,6 @@ from image_sets import write_grey_classes
 
 
 @pytest.fixture(scope='module')
-def images(tmp_path_factory):
-  """Three classes of four 8x8 grey images."""
-  return write_grey_classes(str(tmp_path_factory.mktemp('images')),
-                            [30, 130, 230])
-
-
-@pytest.fixture(scope='module')
 def uninterrupted(images, tmp_path_factory):
   """A six-step run that nothing interrupts."""
   train_dir = str(tmp_path_factory.mktemp('uninterrupted'))

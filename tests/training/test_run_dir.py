@@ -23,12 +23,6 @@ from image_sets import write_grey_classes
 
 
 @pytest.fixture(scope='module')
-def images(tmp_path_factory):
-  return write_grey_classes(str(tmp_path_factory.mktemp('images')),
-                            [30, 130, 230])
-
-
-@pytest.fixture(scope='module')
 def finished(images, tmp_path_factory):
   """A four-step run saved at steps 2 and 4."""
   train_dir = str(tmp_path_factory.mktemp('finished'))
