@@ -22,9 +22,9 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 from absl import flags  # noqa: E402
 
 from resnet_v2.common import cli  # noqa: E402
+from resnet_v2.data import image_folder  # noqa: E402
 from resnet_v2.deploy import accuracy  # noqa: E402
 from resnet_v2.training import evaluation  # noqa: E402
-from resnet_v2.data import image_folder  # noqa: E402
 
 FLAGS = flags.FlagValues()
 

@@ -26,8 +26,8 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 from absl import flags  # noqa: E402
 
-from resnet_v2.common import cli  # noqa: E402
 from resnet_v2 import deploy  # noqa: E402
+from resnet_v2.common import cli  # noqa: E402
 from resnet_v2.deploy import calibration  # noqa: E402
 from resnet_v2.deploy import formats  # noqa: E402
 

@@ -14,14 +14,14 @@ runtime converts and runs (``litert_format``, ``onnx_format``,
 checkpoint.
 """
 
-from resnet_v2.deploy.accuracy import Comparison
 from resnet_v2.deploy.accuracy import compare
+from resnet_v2.deploy.accuracy import Comparison
 from resnet_v2.deploy.exporter import export_model
 from resnet_v2.deploy.formats import FORMATS
 from resnet_v2.deploy.formats import PRECISIONS
 from resnet_v2.deploy.formats import RUNTIMES
-from resnet_v2.deploy.predictor import Predictor
 from resnet_v2.deploy.predictor import load
+from resnet_v2.deploy.predictor import Predictor
 
 __all__ = ['Comparison', 'FORMATS', 'PRECISIONS', 'Predictor', 'RUNTIMES',
            'compare', 'export_model', 'load']

@@ -11,14 +11,16 @@ import pathlib
 import pytest
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[2] / 'resnet_v2'
-SUBPACKAGES = ('nets', 'data', 'training', 'benchmark', 'common')
+SUBPACKAGES = ('nets', 'data', 'training', 'benchmark', 'common', 'deploy')
 COMMANDS = ('train', 'evaluate', 'export', 'summary')
 
 # What each subpackage must never import.
 FORBIDDEN = {
-    'common': ('nets', 'data', 'training', 'benchmark'),
-    'nets': ('data', 'training', 'benchmark'),
-    'data': ('training', 'benchmark'),
+    'common': ('nets', 'data', 'keras', 'training', 'deploy', 'benchmark'),
+    'nets': ('data', 'keras', 'training', 'deploy', 'benchmark'),
+    'data': ('keras', 'training', 'deploy', 'benchmark'),
+    'training': ('deploy', 'benchmark'),
+    'deploy': ('benchmark',),
 }
 
 
