@@ -173,13 +173,16 @@ def time_runtimes():
   print(runtime_report.table(results))
   for message in skipped:
     print(message)
-  if FLAGS.json_out:
-    runtime_report.write_json(results, FLAGS.json_out)
-    print('Wrote %s' % FLAGS.json_out)
-  if FLAGS.plot_out:
-    runtime_report.plot(results, FLAGS.plot_out)
-    print('Wrote %s' % FLAGS.plot_out)
+  _save(results, runtime_report.write_json, runtime_report.plot)
   return results
+
+
+def _save(results, write_json, draw):
+  """Write --json_out and --plot_out (whichever were given) and say so."""
+  for path, write in ((FLAGS.json_out, write_json), (FLAGS.plot_out, draw)):
+    if path:
+      write(results, path)
+      print('Wrote %s' % path)
 
 
 def main(argv):
@@ -193,12 +196,7 @@ def main(argv):
   results = keras_timing.run_sweep(specs, FLAGS.api)
   print()
   print(report.sweep_table(results))
-  if FLAGS.json_out:
-    report.write_json(results, FLAGS.json_out)
-    print('Wrote %s' % FLAGS.json_out)
-  if FLAGS.plot_out:
-    plot.plot_images_per_sec(results, FLAGS.plot_out)
-    print('Wrote %s' % FLAGS.plot_out)
+  _save(results, report.write_json, plot.plot_images_per_sec)
   return results
 
 

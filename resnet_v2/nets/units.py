@@ -64,6 +64,13 @@ def preact_shortcut(inputs, preact, depth, stride):
                      normalizer_fn=None, activation_fn=None, scope='shortcut')
 
 
+def _preactivate(inputs, depth, stride):
+  """The shared BN-ReLU of a pre-activation unit, and the unit's shortcut."""
+  preact = normalization.batch_norm(inputs, activation_fn=tf.nn.relu,
+                                    scope='preact')
+  return preact, preact_shortcut(inputs, preact, depth, stride)
+
+
 @_unit(pre_activation=True)
 def bottleneck(inputs, depth, depth_bottleneck, stride, rate=1,
                outputs_collections=None, scope=None):
@@ -89,9 +96,7 @@ def bottleneck(inputs, depth, depth_bottleneck, stride, rate=1,
     The unit's output, ``[batch, height / stride, width / stride, depth]``.
   """
   with tf.variable_scope(scope, 'bottleneck_v2', [inputs]) as unit_scope:
-    preact = normalization.batch_norm(inputs, activation_fn=tf.nn.relu,
-                                      scope='preact')
-    shortcut = preact_shortcut(inputs, preact, depth, stride)
+    preact, shortcut = _preactivate(inputs, depth, stride)
     residual = slim.conv2d(preact, depth_bottleneck, [1, 1], stride=1,
                            scope='conv1')
     residual = blocks.conv2d_same(residual, depth_bottleneck, 3, stride,
@@ -128,9 +133,7 @@ def basic(inputs, depth, stride, rate=1, outputs_collections=None,
     The unit's output, ``[batch, height / stride, width / stride, depth]``.
   """
   with tf.variable_scope(scope, 'basic_v2', [inputs]) as unit_scope:
-    preact = normalization.batch_norm(inputs, activation_fn=tf.nn.relu,
-                                      scope='preact')
-    shortcut = preact_shortcut(inputs, preact, depth, stride)
+    preact, shortcut = _preactivate(inputs, depth, stride)
     residual = blocks.conv2d_same(preact, depth, 3, 1, rate=rate,
                                   scope='conv1')
     with slim.arg_scope([slim.conv2d], normalizer_fn=None, activation_fn=None):
