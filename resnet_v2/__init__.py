@@ -22,18 +22,17 @@ import tempfile as _tempfile
 def _import_tensorflow_quietly():
   """Import TensorFlow with the start-up lines of its C++ runtime held back.
 
-  While it loads and first looks for devices, TensorFlow's runtime writes
-  notices (CUDA probing, oneDNN, CPU features) straight to the stderr file
-  descriptor, before any log level applies. They are captured in a
-  temporary file and shown only if the import fails, so a command prints
-  only its own output.
+  While it loads, TensorFlow's runtime writes notices (CUDA probing,
+  oneDNN, CPU features) straight to the stderr file descriptor, before any
+  log level applies. They are captured in a temporary file and shown only
+  if the import fails. (Devices are left alone: XLA's CPU flag must reach
+  TensorFlow before it first sets them up.)
   """
   saved = _os.dup(2)
   with _tempfile.TemporaryFile() as captured:
     _os.dup2(captured.fileno(), 2)
     try:
-      import tensorflow  # pylint: disable=g-import-not-at-top
-      tensorflow.config.list_physical_devices()
+      import tensorflow  # noqa: F401  pylint: disable=g-import-not-at-top
     except BaseException:
       _os.dup2(saved, 2)
       captured.seek(0)
