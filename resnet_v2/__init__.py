@@ -14,6 +14,7 @@ shares. Importing it applies the tf-slim compatibility fix first
 from the model table in ``resnet_v2.nets.zoo``.
 """
 
+import importlib as _importlib
 import os as _os
 import sys as _sys
 import tempfile as _tempfile
@@ -57,6 +58,18 @@ __all__ = sorted(_nets.__all__ + [
     'time_tensorflow_run'])
 
 
+# Imported on first use: they bring tf_keras layers, distribution and the
+# deployment runtimes, which a graph-mode user of the nets does not need.
+_LAZY_SUBMODULES = ('keras', 'data', 'training', 'deploy', 'benchmark')
+
+
 def __getattr__(name):
-  """The constructor of a model registered after import, by its name."""
-  return getattr(_nets, name)
+  """A lazily imported part (``resnet_v2.keras`` ...), or the constructor of
+  a model registered after import, by its name."""
+  if name in _LAZY_SUBMODULES:
+    return _importlib.import_module('resnet_v2.' + name)
+  try:
+    return getattr(_nets, name)
+  except AttributeError:
+    raise AttributeError('module %r has no attribute %r'
+                         % (__name__, name)) from None
