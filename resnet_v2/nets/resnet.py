@@ -48,6 +48,21 @@ def _check_root_output_stride(output_stride):
         % (output_stride,))
 
 
+def _check_input_size(inputs, stride):
+  """Raise if a known height or width is below the net's nominal stride.
+
+  Below it the deepest blocks see one padded pixel: the features carry no
+  spatial information, and the classifier is not what it seems.
+  """
+  height, width = inputs.get_shape()[1], inputs.get_shape()[2]
+  if any(side is not None and side < stride for side in (height, width)):
+    raise ValueError(
+        'inputs are %sx%s pixels, smaller than the net\'s output stride %d: '
+        'use images of at least %dx%d, e.g. tf.image.resize(images, [%d, %d]) '
+        '(the released checkpoints take 224x224).'
+        % (height, width, stride, stride, stride, stride, stride))
+
+
 def _check_squeezable(net, scope_name):
   """Raise if the logits would be a spatial map that cannot be squeezed."""
   height, width = net.get_shape()[1], net.get_shape()[2]
@@ -106,6 +121,8 @@ def _resnet(inputs, blocks, pre_activation, default_scope, num_classes,
   if include_root_block:
     _check_root_output_stride(output_stride)
     blocks_lib.check_output_stride(blocks, output_stride, ROOT_STRIDE)
+    _check_input_size(inputs, ROOT_STRIDE *
+                      blocks_lib.reachable_output_strides(blocks)[-1])
     block_output_stride = (None if output_stride is None
                            else output_stride // ROOT_STRIDE)
   else:

@@ -92,3 +92,16 @@ def test_integer_images_are_refused_with_the_cast_that_works(graph, dtype):
     logits, _ = resnet_v2.resnet_v2_18(
         tf.cast(images, tf.float32) / 127.5 - 1.0, 10)
   assert logits.shape.as_list() == [1, 10]
+
+
+def test_an_input_below_the_output_stride_names_the_minimum(graph):
+  images = tf.zeros([1, 16, 24, 3])
+  with slim.arg_scope(resnet_v2.resnet_arg_scope()):
+    with pytest.raises(ValueError, match=r'inputs are 16x24 pixels, smaller '
+                       r"than the net's output stride 32: use images of at "
+                       r'least 32x32, e.g. tf.image.resize\(images, \[32, '
+                       r'32\]\)'):
+      resnet_v2.resnet_v2_18(images, 10)
+    # The advice, followed, builds the net.
+    logits, _ = resnet_v2.resnet_v2_18(tf.image.resize(images, [32, 32]), 10)
+  assert logits.shape.as_list() == [1, 10]
