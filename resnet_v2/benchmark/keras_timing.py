@@ -25,6 +25,7 @@ from resnet_v2.benchmark import report
 from resnet_v2.benchmark import runner
 from resnet_v2.benchmark import spec as spec_lib
 from resnet_v2.benchmark import timing
+from resnet_v2.common import precision as precision_lib
 
 APIS = ('slim', 'keras')
 
@@ -33,11 +34,6 @@ API_NAMES = {
     'slim': 'graph build (Session.run)',
     'keras': 'resnet_v2.keras.ResNetV2 (tf.function)',
 }
-
-# The Grappler rewrites ``precision.session_config`` may switch on, by the
-# name ``tf.config.optimizer`` knows them under.
-_REWRITES = ('auto_mixed_precision', 'auto_mixed_precision_onednn_bfloat16')
-
 
 def check_apis(apis) -> list:
   """``apis`` as a list of distinct names from ``APIS``, or a ValueError."""
@@ -91,9 +87,8 @@ def _apply_eager_options(spec, stream):
               tf.config.threading.get_intra_op_parallelism_threads(),
               tf.config.threading.get_inter_op_parallelism_threads()),
           file=stream, flush=True)
-  rewrites = config.graph_options.rewrite_options
   tf.config.optimizer.set_experimental_options(
-      {name: getattr(rewrites, name) == rewrites.ON for name in _REWRITES})
+      precision_lib.function_rewrites(config))
 
 
 def keras_step(spec, stream=None) -> Callable:

@@ -18,9 +18,11 @@ The ``'bf16'`` precision means the machine's fast 16-bit type:
   where training needs it).
 """
 
+import contextlib
 import numbers
 import os
 
+import tensorflow as tf2
 import tensorflow.compat.v1 as tf
 from tensorflow.core.protobuf import rewriter_config_pb2
 
@@ -174,3 +176,32 @@ def session_config(precision='fp32', xla=False, intra_op_threads=0,
     config.graph_options.optimizer_options.global_jit_level = (
         tf.OptimizerOptions.ON_1)
   return config
+
+
+# The Grappler rewrites ``session_config`` may switch on, by the names
+# ``tf.config.optimizer`` knows them under.
+MIXED_PRECISION_REWRITES = ('auto_mixed_precision',
+                            'auto_mixed_precision_onednn_bfloat16')
+
+
+def function_rewrites(config) -> dict:
+  """``{rewrite: on}`` of ``config`` (a ``session_config``) for tf.functions.
+
+  ``tf.config.optimizer.set_experimental_options`` with this dict gives
+  eager code and ``tf.function`` the rewrite a session with ``config`` gets.
+  """
+  rewrites = config.graph_options.rewrite_options
+  return {name: getattr(rewrites, name) == rewrites.ON
+          for name in MIXED_PRECISION_REWRITES}
+
+
+@contextlib.contextmanager
+def function_precision(precision='fp32'):
+  """Run tf.functions at ``precision`` while inside (see ``session_config``)."""
+  tf2.config.optimizer.set_experimental_options(
+      function_rewrites(session_config(precision)))
+  try:
+    yield
+  finally:
+    tf2.config.optimizer.set_experimental_options(
+        function_rewrites(session_config('fp32')))

@@ -32,6 +32,7 @@ import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
 from resnet_v2 import keras as keras_nets
+from resnet_v2.common import precision as precision_lib
 from resnet_v2.data import image_folder
 from resnet_v2.data import pipeline
 from resnet_v2.nets import zoo
@@ -88,21 +89,6 @@ def _check_replicas(batch_size, replicas):
         'each replica gets batch_size / %d).'
         % (batch_size, replicas, replicas,
            max(replicas, batch_size - batch_size % replicas), replicas))
-
-
-@contextlib.contextmanager
-def _precision(precision):
-  """Turn on the oneDNN bfloat16 rewrite of tf.functions for 'bf16'."""
-  if precision != 'bf16':
-    yield
-    return
-  option = ('auto_mixed_precision' if tf.config.list_physical_devices('GPU')
-            else 'auto_mixed_precision_onednn_bfloat16')
-  tf.config.optimizer.set_experimental_options({option: True})
-  try:
-    yield
-  finally:
-    tf.config.optimizer.set_experimental_options({option: False})
 
 
 class _Model:
@@ -423,7 +409,7 @@ def train(options: options_lib.TrainOptions) -> options_lib.TrainResult:
                  len(record['class_names']), image_size, image_size,
                  strategy.num_replicas_in_sync, start_step, max_steps,
                  ' (resumed from %s)' % latest if latest else '')
-  with _precision(options.precision):
+  with precision_lib.function_precision(options.precision):
     model = _Model(options, len(record['class_names']), image_size, strategy)
     saver = saver_lib.Saver(model.named_variables(), options.train_dir,
                             is_chief=chief)
