@@ -17,6 +17,7 @@ import collections
 import os
 
 from absl import logging
+import numpy as np
 import tensorflow.compat.v1 as tf
 
 from resnet_v2.common import tables
@@ -95,13 +96,41 @@ def trainable(variables, trainable_scopes):
           if any(_in_scope(variable_name(v), s) for s in trainable_scopes)]
 
 
+def _listed_bytes(reader):
+  """The bytes the index says the data files hold (strings count as 0)."""
+  shapes = reader.get_variable_to_shape_map()
+  dtypes = reader.get_variable_to_dtype_map()
+  return sum(int(np.prod(shapes[name], dtype=np.int64)) * dtypes[name].size
+             for name in shapes if dtypes[name] != tf.string)
+
+
+def _data_bytes(prefix):
+  """The size of the data shards of ``prefix``; None if one is missing."""
+  shards = tf.io.gfile.glob(prefix + '.data-?????-of-?????')
+  if not shards:
+    return None
+  count = int(shards[0][-5:])
+  if set(shards) != {'%s.data-%05d-of-%05d' % (prefix, i, count)
+                     for i in range(count)}:
+    return None
+  return sum(tf.io.gfile.stat(path).length for path in shards)
+
+
 def _readable(prefix):
-  """Whether the checkpoint at ``prefix`` opens and lists its variables."""
+  """Whether the checkpoint at ``prefix`` opens and its data is all there.
+
+  The index alone opens even when the data file was cut short (a kill or a
+  full disk while it was written, the state file already naming it), and
+  only restoring would fail, so the data shards must exist and hold at
+  least the bytes the index lists.
+  """
   try:
-    tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
+    reader = tf.train.load_checkpoint(prefix)
+    listed = _listed_bytes(reader)
   except (tf.errors.OpError, ValueError):
     return False
-  return True
+  size = _data_bytes(prefix)
+  return size is not None and size >= listed
 
 
 def latest_readable(folder):

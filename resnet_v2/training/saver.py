@@ -17,9 +17,10 @@ temporary folder that is deleted at once.
 """
 
 import os
+import re
 import shutil
 import tempfile
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import tensorflow as tf
 
@@ -27,9 +28,16 @@ CHECKPOINT_NAME = 'model.ckpt'
 
 
 def _first_line(error):
-  """The first line of an error's message, for a one-line report."""
-  return (str(getattr(error, 'message', '') or error).splitlines() or
+  """The first line of an error's message, for a one-line report.
+
+  TensorFlow wraps an op's message in the name of the function node that
+  ran it (``{{function_node __wrapped__SaveV2_...}} ... [Op:SaveV2]``);
+  those internal names are dropped so the user reads only the cause.
+  """
+  line = (str(getattr(error, 'message', '') or error).splitlines() or
           [type(error).__name__])[0]
+  line = re.sub(r'\{\{function_node [^}]*\}\}\s*', '', line)
+  return re.sub(r'\s*\[Op:\w+\]$', '', line).strip() or type(error).__name__
 
 
 class Saver:
@@ -84,9 +92,14 @@ class Saver:
           'from %s.' % (step, self.directory, _first_line(error),
                         self._newest() or 'the start')) from None
     # Names relative to the folder keep a moved or copied run directory
-    # pointing at its own checkpoints.
+    # pointing at its own checkpoints. Older checkpoints are deleted only
+    # once the state file no longer names them, so a kill in between never
+    # leaves it naming deleted files.
+    kept, dropped = self._kept_with(name)
     tf.compat.v1.train.update_checkpoint_state(
-        self.directory, name, all_model_checkpoint_paths=self._kept_with(name))
+        self.directory, name, all_model_checkpoint_paths=kept)
+    for old in dropped:
+      self._remove(old)
     return prefix
 
   def _newest(self) -> Optional[str]:
@@ -100,21 +113,31 @@ class Saver:
         os.path.join(self.directory, name) + '.*'):
       tf.io.gfile.remove(file_name)
 
-  def _kept_with(self, name: str) -> List[str]:
-    """The newest ``max_to_keep`` names ending with ``name``; older removed."""
+  def _kept_with(self, name: str) -> Tuple[List[str], List[str]]:
+    """``(kept, dropped)``: the newest ``max_to_keep`` names ending with
+    ``name``, and the older ones the state file lists, to delete."""
     state = tf.train.get_checkpoint_state(self.directory)
     older = [os.path.basename(path) for path in
              (state.all_model_checkpoint_paths if state else [])]
     older = [path for path in older if path != name]
     kept = older[-(self.max_to_keep - 1):] if self.max_to_keep > 1 else []
-    for path in older:
-      if path not in kept:
-        self._remove(path)
-    return kept + [name]
+    return kept + [name], [path for path in older if path not in kept]
 
   def restore(self, prefix: str, names: Optional[List[str]] = None) -> None:
-    """Assign every variable (or those in ``names``) its saved value."""
-    reader = tf.train.load_checkpoint(prefix)
-    for name, variable in zip(self.names, self.variables):
-      if names is None or name in names:
-        variable.assign(reader.get_tensor(name))
+    """Assign every variable (or those in ``names``) its saved value.
+
+    Raises:
+      ValueError: if the files cannot be read (damaged after they were
+        checked), naming the checkpoint and how to resume without it.
+    """
+    try:
+      reader = tf.train.load_checkpoint(prefix)
+      for name, variable in zip(self.names, self.variables):
+        if names is None or name in names:
+          variable.assign(reader.get_tensor(name))
+    except (tf.errors.OpError, IndexError) as error:
+      raise ValueError(
+          'checkpoint %s cannot be read (%s): move its files out of %s and '
+          'run the same command again; it resumes from the checkpoint before '
+          'it.' % (prefix, _first_line(error), os.path.dirname(prefix))
+      ) from None
