@@ -420,6 +420,7 @@ def train(options: options_lib.TrainOptions) -> options_lib.TrainResult:
                                       start_step)))
     with run_dir.lock(options.train_dir) if chief else contextlib.nullcontext():
       if chief:
+        _check_still_newest(options.train_dir, latest)
         run_dir.claim(options.train_dir, record, start_step)
       step, history, stopped = _train_claimed(run, options, start_step,
                                               max_steps)
@@ -428,6 +429,22 @@ def train(options: options_lib.TrainOptions) -> options_lib.TrainResult:
       step, loss, accuracy, stopped, history, skipped,
       run_dir.latest_checkpoint(options.train_dir), validation,
       model.fingerprint())
+
+
+def _check_still_newest(train_dir, latest):
+  """Raise if ``train_dir`` gained a newer checkpoint than ``latest``.
+
+  The resume point is read before the run takes the folder's lock; a run
+  that held the folder meanwhile and has just finished would otherwise be
+  followed by a second run that repeats its steps from an older
+  checkpoint and makes that older one the newest again.
+  """
+  newest = run_dir.latest_checkpoint(train_dir)
+  if newest != latest:
+    raise ValueError(
+        'train_dir %r moved on to %s while this run was starting (another '
+        'run trained it meanwhile): run the same command again to resume '
+        'from there.' % (train_dir, newest))
 
 
 def _train_claimed(run, options, start_step, max_steps):
