@@ -449,3 +449,24 @@ def test_kill_9_inside_a_save_resumes_from_the_last_complete_checkpoint(
   assert set(finished.before) - {run_dir.LOCK_FILE} <= set(finished.after)
   assert finished.latest == _prefix(train_dir, STEPS)
   _assert_reference_weights(_prefix(train_dir, STEPS), reference)
+
+
+def test_a_run_whose_folder_moved_on_while_it_started_stops_in_one_line(
+    images, reference, tmp_path, monkeypatch):
+  train_dir = str(tmp_path / 'run')
+  real_lock = run_dir.lock
+
+  def lock_after_another_run_finished(folder):
+    # Another run took the folder and finished between this run's reading
+    # of its resume point (none) and its taking of the lock.
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(os.path.dirname(reference[0]), folder)
+    return real_lock(folder)
+
+  monkeypatch.setattr(run_dir, 'lock', lock_after_another_run_finished)
+  with pytest.raises(ValueError, match='moved on to .*model.ckpt-%d while '
+                     'this run was starting.*run the same command again'
+                     % STEPS):
+    training.train(small_options(images, train_dir, max_steps=STEPS,
+                                 save_every=SAVE_EVERY))
+  assert _snapshot(train_dir) == _snapshot(os.path.dirname(reference[0]))
