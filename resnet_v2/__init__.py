@@ -6,34 +6,43 @@
 
 The package is folders by concern: ``nets`` (the Block spec, units, model
 table, analysis, backbone), ``data`` (image folders, preprocessing,
-tf.data), ``training`` (the trainer, run records, evaluation, export) and
-``benchmark`` (timing and the peers); ``common`` holds what every command
-shares. Importing it applies the tf-slim compatibility fix first
-(``resnet_v2.nets.compat``). Each registered model's constructor
-(``resnet_v2.resnet_v2_50`` ...) is an attribute of the package, generated
-from the model table in ``resnet_v2.nets.zoo``.
+tf.data), ``training`` (the trainer, run records, evaluation, export),
+``deploy`` (int8 and bf16 exports) and ``benchmark`` (timing and the
+peers); ``common`` holds what every command shares. Each registered
+model's constructor (``resnet_v2.resnet_v2_50`` ...) is an attribute of
+the package, generated from the model table in ``resnet_v2.nets.registry``.
+
+Importing the package loads nothing heavy: each name is imported on first
+use, so ``describe()`` and ``python -m resnet_v2.summary`` run without
+TensorFlow. When TensorFlow does load, it loads quietly (its C++ start-up
+notices are held back and shown only if the import fails) and with the
+tf-slim compatibility fix applied (``resnet_v2.nets.compat``), so
+``tf_slim`` and ``tf_slim.nets`` work after ``import resnet_v2``.
 """
 
+import contextlib as _contextlib
 import importlib as _importlib
+import importlib.abc as _importlib_abc
+import importlib.util as _importlib_util
 import os as _os
 import sys as _sys
 import tempfile as _tempfile
 
 
-def _import_tensorflow_quietly():
-  """Import TensorFlow with the start-up lines of its C++ runtime held back.
+@_contextlib.contextmanager
+def _stderr_held_back():
+  """Send the stderr file descriptor to a temporary file for the block.
 
-  While it loads, TensorFlow's runtime writes notices (CUDA probing,
-  oneDNN, CPU features) straight to the stderr file descriptor, before any
-  log level applies. They are captured in a temporary file and shown only
-  if the import fails. (Devices are left alone: XLA's CPU flag must reach
-  TensorFlow before it first sets them up.)
+  TensorFlow's runtime writes its start-up notices (CUDA probing, oneDNN,
+  CPU features) straight to file descriptor 2, before any log level
+  applies. They are dropped, unless the block raises: then they are shown,
+  since they may say why.
   """
   saved = _os.dup(2)
   with _tempfile.TemporaryFile() as captured:
     _os.dup2(captured.fileno(), 2)
     try:
-      import tensorflow  # noqa: F401  pylint: disable=g-import-not-at-top
+      yield
     except BaseException:
       _os.dup2(saved, 2)
       captured.seek(0)
@@ -44,32 +53,75 @@ def _import_tensorflow_quietly():
       _os.close(saved)
 
 
-_import_tensorflow_quietly()
+class _QuietLoader(_importlib_abc.Loader):
+  """TensorFlow's own loader, run with stderr held back, then the fix."""
 
-from resnet_v2 import nets as _nets  # noqa: E402
-from resnet_v2.benchmark.timing import TimingResult  # noqa: E402
-from resnet_v2.benchmark.timing import time_tensorflow_run  # noqa: E402
-from resnet_v2.common.precision import check_precision_supported  # noqa: E402
-from resnet_v2.common.precision import session_config  # noqa: E402
-from resnet_v2.nets import *  # noqa: F401,F403,E402  (nets' public names)
+  def __init__(self, loader):
+    self._loader = loader
 
-__all__ = sorted(_nets.__all__ + [
-    'TimingResult', 'check_precision_supported', 'session_config',
-    'time_tensorflow_run'])
+  def create_module(self, spec):
+    return self._loader.create_module(spec)
+
+  def exec_module(self, module):
+    with _stderr_held_back():
+      self._loader.exec_module(module)
+      _importlib.import_module('resnet_v2.nets.compat')
+
+  def __getattr__(self, name):
+    return getattr(self._loader, name)
 
 
-# Imported on first use: they bring tf_keras layers, distribution and the
-# deployment runtimes, which a graph-mode user of the nets does not need.
-_LAZY_SUBMODULES = ('keras', 'data', 'training', 'deploy', 'benchmark')
+class _QuietTensorFlowFinder(_importlib_abc.MetaPathFinder):
+  """Finds TensorFlow once, the first time anything imports it."""
+
+  def find_spec(self, fullname, path=None, target=None):
+    if fullname != 'tensorflow':
+      return None
+    _sys.meta_path.remove(self)
+    spec = _importlib_util.find_spec(fullname)
+    if spec is not None and spec.loader is not None:
+      spec.loader = _QuietLoader(spec.loader)
+    return spec
+
+
+if 'tensorflow' in _sys.modules:
+  _importlib.import_module('resnet_v2.nets.compat')
+else:
+  _sys.meta_path.insert(0, _QuietTensorFlowFinder())
+
+
+# Name -> the module that defines it, beyond the nets' public names.
+_HOMES = {
+    'TimingResult': 'resnet_v2.benchmark.timing',
+    'time_tensorflow_run': 'resnet_v2.benchmark.timing',
+    'check_precision_supported': 'resnet_v2.common.precision',
+    'session_config': 'resnet_v2.common.precision',
+}
+_SUBPACKAGES = ('benchmark', 'common', 'data', 'deploy', 'keras', 'nets',
+                'training')
+
+
+def _nets():
+  """The ``resnet_v2.nets`` package."""
+  return _importlib.import_module('resnet_v2.nets')
 
 
 def __getattr__(name):
-  """A lazily imported part (``resnet_v2.keras`` ...), or the constructor of
-  a model registered after import, by its name."""
-  if name in _LAZY_SUBMODULES:
+  """A part of the package (``resnet_v2.keras`` ...), a public name, or the
+  constructor of a registered model, each imported on first use."""
+  if name == '__all__':
+    return sorted(list(_HOMES) + list(_nets().__all__))
+  if name in _SUBPACKAGES:
     return _importlib.import_module('resnet_v2.' + name)
+  if name in _HOMES:
+    return getattr(_importlib.import_module(_HOMES[name]), name)
   try:
-    return getattr(_nets, name)
+    return getattr(_nets(), name)
   except AttributeError:
     raise AttributeError('module %r has no attribute %r'
                          % (__name__, name)) from None
+
+
+def __dir__():
+  """The module's own names and the public ones, for ``dir()``."""
+  return sorted(set(globals()) | set(__getattr__('__all__')))

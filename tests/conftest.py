@@ -6,9 +6,9 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
-import resnet_v2  # noqa: E402,F401  (applies the tf-slim compat fix first)
+import resnet_v2  # noqa: E402,F401  (TensorFlow then loads quietly, fixed)
+import tensorflow as tf  # noqa: E402
 
 from image_sets import write_grey_classes  # noqa: E402
 

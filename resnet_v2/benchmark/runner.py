@@ -27,7 +27,7 @@ from resnet_v2.benchmark import report
 from resnet_v2.benchmark import spec as spec_lib
 from resnet_v2.benchmark import timing
 from resnet_v2.nets import analysis
-from resnet_v2.nets import zoo
+from resnet_v2.nets import registry
 
 
 def gflops_per_image(model, image_size, mode):
@@ -105,7 +105,7 @@ def _build_targets(spec, stream):
   if not spec.compare:
     contenders = contenders[:1]
   images = benchmark_images(spec.batch_size, spec.image_size,
-                            zoo.get_spec(spec.model).inputs.value_range)
+                            registry.get_spec(spec.model).inputs.value_range)
   targets = collections.OrderedDict()
   logits = []
   for contender in contenders:

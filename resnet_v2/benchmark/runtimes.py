@@ -32,7 +32,7 @@ from resnet_v2.deploy import calibration
 from resnet_v2.deploy import engines
 from resnet_v2.deploy import formats
 from resnet_v2.deploy import frozen
-from resnet_v2.nets import zoo
+from resnet_v2.nets import registry
 from resnet_v2.training import run_dir
 
 BASELINE = ('tf', 'fp32')
@@ -156,13 +156,13 @@ def _net(model, image_size, train_dir):
     trained = run_dir.open_run(train_dir)
     return frozen.freeze_run(trained), trained.value_range
   return (frozen.freeze_random(model, image_size),
-          zoo.get_spec(model).inputs.value_range)
+          registry.get_spec(model).inputs.value_range)
 
 
 def check_arguments(model, batch_size, image_size, num_batches, num_burn_in,
                     calibration_images):
   """Raise a ValueError for a bad argument of ``run_runtimes``, up front."""
-  zoo.get_spec(model)
+  registry.get_spec(model)
   checks.check_count('batch_size', batch_size, 1)
   checks.check_count('image_size', image_size, 1)
   checks.check_count('num_batches', num_batches, 1)

@@ -11,13 +11,13 @@ import collections
 from resnet_v2.common import checks
 from resnet_v2.common import precision as precision_lib
 from resnet_v2.nets import analysis
-from resnet_v2.nets import zoo
+from resnet_v2.nets import registry
 
 MODES = ('forward', 'forward_backward')
 
 # The main job, and the input size its model was trained at.
 DEFAULT_MODEL = 'resnet_v2_50'
-DEFAULT_IMAGE_SIZE = zoo.get_spec(DEFAULT_MODEL).inputs.image_size
+DEFAULT_IMAGE_SIZE = registry.get_spec(DEFAULT_MODEL).inputs.image_size
 
 # A backward pass costs two forward passes: one product per layer for the
 # gradient of its input and one for the gradient of its weights.
@@ -121,7 +121,7 @@ def check_spec(spec):
   stride, the mode, and that this machine runs the precision natively.
   """
   spec.session_config()
-  zoo.get_spec(spec.model)
+  registry.get_spec(spec.model)
   checks.check_count('batch_size', spec.batch_size, 1)
   checks.check_count('num_batches', spec.num_batches, 1)
   checks.check_count('num_burn_in', spec.num_burn_in, 0)

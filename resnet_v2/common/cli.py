@@ -18,13 +18,21 @@ progress lines stay readable.
 
 import contextlib
 import dataclasses
+import importlib
+import logging as python_logging
+import os
 import sys
 
 from absl import flags
 from absl import logging
-import tensorflow as tf
 
-from resnet_v2.common import precision
+from resnet_v2.common import flag_owners
+
+# TensorFlow's C++ log threshold for every command, set before TensorFlow
+# loads: 3 keeps the lines it prints at first use (a failed CUDA probe on
+# a machine without a GPU, MLIR pass notes) off the command's output. Set
+# TF_CPP_MIN_LOG_LEVEL=0 in the environment to see them.
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
 USAGE_ERROR_EXIT = 2
 HELP_FLAGS = ('-h', '--help', '--helpshort', '--helpfull', '-?')
@@ -70,7 +78,12 @@ _FLAG_KINDS = (('bool', flags.DEFINE_boolean), ('int', flags.DEFINE_integer),
 
 
 def define_precision_flag(flag_values, several=False):
-  """``--precision``: one of ``precision.PRECISIONS``, or a comma list."""
+  """``--precision``: one of ``precision.PRECISIONS``, or a comma list.
+
+  ``precision`` needs TensorFlow, so it is imported here, by the commands
+  that take the flag, rather than with this module.
+  """
+  precision = importlib.import_module('resnet_v2.common.precision')
   help_text = ('fp32, or bf16 mixed precision where the hardware has it '
                '(bfloat16 on CPUs with AVX512-BF16/AMX, float16 on GPUs)')
   if several:
@@ -121,6 +134,8 @@ def parse(flag_values, argv, doc, program=None):
     sys.exit(0)
   try:
     rest = flag_values(argv)
+  except flags.UnrecognizedFlagError as error:
+    fail(_unknown_flag_message(error, argv[0]), program)
   except flags.Error as error:
     fail(error, program)
   if len(rest) > 1:
@@ -129,12 +144,22 @@ def parse(flag_values, argv, doc, program=None):
   return rest
 
 
+def _unknown_flag_message(error, program_path):
+  """absl's message, plus the command that takes the flag if one does."""
+  owners = flag_owners.owners(error.flagname, program_path)
+  if not owners:
+    return '%s (see --help for the flags this command takes).' % error
+  this = flag_owners.command_for(program_path) or 'this command'
+  return ('--%s is a flag of %s, not of %s: run it there, or see --help for '
+          "this command's flags." % (error.flagname, ', '.join(owners), this))
+
+
 def quiet_logs():
   """INFO logs through absl; TensorFlow's Python warnings silenced."""
   flags.FLAGS.mark_as_parsed()
   logging.use_absl_handler()
   logging.set_verbosity(logging.INFO)
-  tf.get_logger().setLevel('ERROR')
+  python_logging.getLogger('tensorflow').setLevel(python_logging.ERROR)
 
 
 def run(main, flag_values, doc, argv=None):

@@ -3,9 +3,10 @@
   describe('resnet_v2_50').total_params          # 25613800
   unit_output_strides('resnet_v2_50')[:2]      # [('block1/unit_1', 4), ...]
 
-Everything here is arithmetic on the Block spec: no graph is built, so any
-registered model (or any list of Blocks) can be sized instantly, and the
-numbers come from the same spec that builds the net. The tests check them
+Everything here is arithmetic on the Block spec: no graph is built and
+TensorFlow is not even imported, so any registered model (or any list of
+Blocks) can be sized instantly, and the numbers come from the same spec
+that builds the net. The tests check them
 against the built graph (parameters, exactly) and TensorFlow's profiler
 (multiply-adds).
 
@@ -20,10 +21,9 @@ import collections
 import math
 
 from resnet_v2.common import checks
-from resnet_v2.nets import blocks as blocks_lib
-from resnet_v2.nets import resnet
-from resnet_v2.nets import units
-from resnet_v2.nets import zoo
+from resnet_v2.nets import layouts
+from resnet_v2.nets import registry
+from resnet_v2.nets import spec
 
 _IMAGE_CHANNELS = 3
 
@@ -121,13 +121,17 @@ def _postact_bottleneck_layers(depth_in, depth, depth_bottleneck, stride):
   ] + _shortcut_layers(depth_in, depth, stride, normalized=True)
 
 
-# ``layers(depth_in, **unit_args)`` of each unit function: its ``_Conv``
-# and ``_BatchNorm`` layers.
+# ``layers(depth_in, **unit_args)`` of each unit kind: its ``_Conv`` and
+# ``_BatchNorm`` layers.
 _UNIT_LAYERS = {
-    units.bottleneck: _preact_bottleneck_layers,
-    units.basic: _preact_basic_layers,
-    units.bottleneck_v1: _postact_bottleneck_layers,
+    'bottleneck': _preact_bottleneck_layers,
+    'basic': _preact_basic_layers,
+    'bottleneck_v1': _postact_bottleneck_layers,
 }
+
+_BlockLayout = collections.namedtuple('BlockLayout',
+                                      ['scope', 'unit', 'args'])
+_BlockLayout.__doc__ = """A Block as data: its scope, unit kind and unit kwargs."""
 
 
 def _layer_cost(layer, height, width):
@@ -160,22 +164,20 @@ def _total_cost(layers, height, width):
   return _sum_costs(_layer_cost(layer, height, width) for layer in layers)
 
 
-def _unit_layers(block):
-  """The layer list function of a Block's unit; ValueError if unknown."""
-  layers = _UNIT_LAYERS.get(block.unit_fn)
-  if layers is None:
+def _unit_kind(block):
+  """The unit kind of a Block's unit function; ValueError if unknown."""
+  unit = getattr(block.unit_fn, 'unit_kind', None)
+  if unit not in _UNIT_LAYERS:
     raise ValueError(
         'Block %r: describe() does not know the unit function %r; it knows %s.'
         % (block.scope, getattr(block.unit_fn, '__name__', block.unit_fn),
-           ', '.join(sorted(fn.__name__ for fn in _UNIT_LAYERS))))
-  return layers
+           ', '.join(sorted(_UNIT_LAYERS))))
+  return unit
 
 
-def _is_pre_activation(blocks):
+def _is_pre_activation(layout):
   """Whether the Blocks build a pre-activation (v2) net; they must agree."""
-  for block in blocks:
-    _unit_layers(block)
-  kinds = {block.unit_fn.pre_activation for block in blocks}
+  kinds = {layouts.is_pre_activation(block.unit) for block in layout}
   if len(kinds) != 1:
     raise ValueError('name_or_blocks mixes pre-activation and '
                      'post-activation units; use one kind in every Block.')
@@ -183,12 +185,15 @@ def _is_pre_activation(blocks):
 
 
 def _resolve(name_or_blocks):
-  """``(name, blocks)`` for a registered name or a list of Blocks."""
+  """``(name, [_BlockLayout, ...])`` for a registered name or Blocks."""
   if isinstance(name_or_blocks, str):
-    return name_or_blocks, zoo.get_blocks(name_or_blocks)
+    model = registry.get_spec(name_or_blocks)
+    return name_or_blocks, [_BlockLayout(scope, model.unit, args)
+                            for scope, args in model.block_unit_args()]
   if (isinstance(name_or_blocks, (list, tuple)) and name_or_blocks and
-      all(isinstance(block, blocks_lib.Block) for block in name_or_blocks)):
-    return None, list(name_or_blocks)
+      all(isinstance(block, spec.Block) for block in name_or_blocks)):
+    return None, [_BlockLayout(block.scope, _unit_kind(block), block.args)
+                  for block in name_or_blocks]
   raise TypeError(
       'name_or_blocks must be a registered model name (see '
       'resnet_v2.list_models()) or a non-empty list of resnet_v2.Block; '
@@ -209,8 +214,8 @@ def _image_height_width(image_size):
 
 def _root_layers(pre_activation):
   """The stem's conv: batch-normalized only in post-activation resnet."""
-  return [_Conv(resnet.ROOT_KERNEL_SIZE, _IMAGE_CHANNELS, resnet.ROOT_DEPTH,
-                resnet.ROOT_CONV_STRIDE, normalized=not pre_activation)]
+  return [_Conv(spec.ROOT_KERNEL_SIZE, _IMAGE_CHANNELS, spec.ROOT_DEPTH,
+                spec.ROOT_CONV_STRIDE, normalized=not pre_activation)]
 
 
 _UnitStep = collections.namedtuple(
@@ -226,11 +231,11 @@ def _unit_steps(blocks, height, width):
   after the stem (conv and max-pool, stride 4) and every stride rounds up,
   as the padded convs and pools of the built net do.
   """
-  stride = resnet.ROOT_STRIDE
+  stride = spec.ROOT_STRIDE
   height, width = math.ceil(height / stride), math.ceil(width / stride)
-  channels = resnet.ROOT_DEPTH
+  channels = spec.ROOT_DEPTH
   for block in blocks:
-    unit_layers = _unit_layers(block)
+    unit_layers = _UNIT_LAYERS[block.unit]
     for index, unit in enumerate(block.args):
       unit_stride = unit.get('stride', 1)
       layers = unit_layers(channels, **unit)
@@ -298,7 +303,7 @@ def describe(name_or_blocks, image_size=224, num_classes=1000):
   """
   name, blocks = _resolve(name_or_blocks)
   height, width = _image_height_width(image_size)
-  resnet.check_num_classes(num_classes)
+  spec.check_num_classes(num_classes)
   pre_activation = _is_pre_activation(blocks)
   costs = [_total_cost(_root_layers(pre_activation), height, width)]
   block_outputs = collections.OrderedDict()

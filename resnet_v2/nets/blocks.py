@@ -1,4 +1,4 @@
-"""The Block spec and the machinery that turns a list of Blocks into a net.
+"""The machinery that turns a list of Blocks into a net.
 
   block = Block('block1', bottleneck, [dict(depth=256, depth_bottleneck=64,
                                             stride=1)] * 3)
@@ -11,45 +11,8 @@ builds pre-activation (v2) and post-activation (v1) nets, bottleneck or
 basic units.
 """
 
-import collections
-
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
-
-
-class Block(collections.namedtuple('Block', ['scope', 'unit_fn', 'args'])):
-  """One ResNet block: a variable scope, a unit function and its units.
-
-  Attributes:
-    scope: the block's variable scope name, e.g. ``'block1'``.
-    unit_fn: the function that builds one unit, called as
-      ``unit_fn(net, rate=..., **unit_args)``.
-    args: a list with one kwargs dict per unit, e.g.
-      ``[{'depth': 256, 'depth_bottleneck': 64, 'stride': 1}, ...]``.
-      Its length is the number of units.
-  """
-
-  __slots__ = ()
-
-  def __new__(cls, scope, unit_fn, args):
-    args = list(args)
-    if not args:
-      raise ValueError(
-          'Block %r has no units: args must hold one kwargs dict per unit, '
-          'e.g. [{"depth": 256, "depth_bottleneck": 64, "stride": 1}].'
-          % (scope,))
-    if not callable(unit_fn):
-      raise TypeError('Block %r: unit_fn must be callable (a unit function '
-                      'such as resnet_v2.bottleneck), got %r.' % (scope, unit_fn))
-    return super(Block, cls).__new__(cls, scope, unit_fn, args)
-
-  @property
-  def stride(self):
-    """The product of the unit strides: how much this block downsamples."""
-    total = 1
-    for unit in self.args:
-      total *= unit.get('stride', 1)
-    return total
 
 
 def subsample(inputs, factor, scope=None):

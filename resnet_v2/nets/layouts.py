@@ -9,6 +9,10 @@ bottleneck units (3 convs each) has depth ``3 * units + 2`` and a net of
 basic units (2 convs each) ``2 * units + 2``. Which units go in which of
 the four blocks is the published table (He et al. 2015, Table 1; He et al.
 2016 for 200); every net here is generated from it.
+
+The tables and the unit kinds are plain data: sizing a model
+(``describe``, the summary) reads them without TensorFlow, which loads only
+when a Block list with real unit functions is asked for.
 """
 
 import collections
@@ -17,8 +21,7 @@ import math
 import numbers
 
 from resnet_v2.common import checks
-from resnet_v2.nets import blocks
-from resnet_v2.nets import units
+from resnet_v2.nets import spec
 
 # Units per block of the published nets.
 BOTTLENECK_UNITS = {
@@ -39,11 +42,17 @@ BLOCK_STRIDES = (2, 2, 2, 1)
 NUM_BLOCKS = len(BLOCK_BASE_DEPTHS)
 
 _UnitKind = collections.namedtuple(
-    'UnitKind', ['unit_fn', 'convs_per_unit', 'published', 'unit_args'])
-_UnitKind.__doc__ = """What ``blocks_for_depth`` needs to know of a unit.
+    'UnitKind', ['pre_activation', 'convs_per_unit', 'published',
+                 'unit_args'])
+_UnitKind.__doc__ = """What the layouts and the analysis know of a unit.
+
+The kind's name is also the name of its function in ``units``.
 
 Attributes:
-  unit_fn: the unit function the Blocks use.
+  pre_activation: True for the units of ``resnet_v2`` (batch norm and ReLU
+    before each conv), False for those of ``resnet_v1``; the model table
+    picks the generator by it, and ``describe`` counts the stem's and the
+    final batch norm by it.
   convs_per_unit: weighted layers per unit, for the depth rule.
   published: ``{depth: units per block}`` of the published nets.
   unit_args: ``unit_args(base_depth)``, the kwargs of one unit (without
@@ -62,10 +71,9 @@ def _basic_args(base_depth):
 
 
 _UNIT_KINDS = collections.OrderedDict([
-    ('bottleneck', _UnitKind(units.bottleneck, 3, BOTTLENECK_UNITS,
-                             _bottleneck_args)),
-    ('basic', _UnitKind(units.basic, 2, BASIC_UNITS, _basic_args)),
-    ('bottleneck_v1', _UnitKind(units.bottleneck_v1, 3, BOTTLENECK_UNITS,
+    ('bottleneck', _UnitKind(True, 3, BOTTLENECK_UNITS, _bottleneck_args)),
+    ('basic', _UnitKind(True, 2, BASIC_UNITS, _basic_args)),
+    ('bottleneck_v1', _UnitKind(False, 3, BOTTLENECK_UNITS,
                                 _bottleneck_args)),
 ])
 
@@ -80,12 +88,17 @@ def uniform_block(scope, unit_fn, unit_args, num_units, stride):
   Raises:
     ValueError: if num_units is not a positive int.
   """
+  return spec.Block(scope, unit_fn,
+                    _uniform_args(scope, unit_args, num_units, stride))
+
+
+def _uniform_args(scope, unit_args, num_units, stride):
+  """The kwargs of ``num_units`` units like ``unit_args``, the last strided."""
   if not (checks.is_int(num_units) and num_units > 0):
     raise ValueError('Block %r: num_units must be a positive int, got %r.'
                      % (scope, num_units))
   first = [dict(unit_args, stride=1) for _ in range(num_units - 1)]
-  return blocks.Block(scope, unit_fn,
-                          first + [dict(unit_args, stride=stride)])
+  return first + [dict(unit_args, stride=stride)]
 
 
 def resnet_v2_block(scope, base_depth, num_units, stride):
@@ -94,8 +107,8 @@ def resnet_v2_block(scope, base_depth, num_units, stride):
   Every unit outputs ``4 * base_depth`` channels through a ``base_depth``
   bottleneck; only the last unit strides (see ``uniform_block``).
   """
-  return uniform_block(scope, units.bottleneck, _bottleneck_args(base_depth),
-                       num_units, stride)
+  return uniform_block(scope, unit_function('bottleneck'),
+                       _bottleneck_args(base_depth), num_units, stride)
 
 
 def resnet_v1_block(scope, base_depth, num_units, stride):
@@ -104,7 +117,7 @@ def resnet_v1_block(scope, base_depth, num_units, stride):
   The same layout as ``resnet_v2_block`` with ``units.bottleneck_v1``, as
   TF-Slim's ``resnet_v1_block`` builds it.
   """
-  return uniform_block(scope, units.bottleneck_v1,
+  return uniform_block(scope, unit_function('bottleneck_v1'),
                        _bottleneck_args(base_depth), num_units, stride)
 
 
@@ -145,8 +158,19 @@ def units_per_block(depth, unit='bottleneck'):
 
 
 def unit_function(unit: str):
-  """The unit function named ``unit`` ('bottleneck', 'basic', ...)."""
-  return _unit_kind(unit).unit_fn
+  """The unit function named ``unit`` ('bottleneck', 'basic', ...).
+
+  The units module, and with it TensorFlow, is imported here on first use
+  rather than with this module, so that the tables stay free of it.
+  """
+  _unit_kind(unit)
+  from resnet_v2.nets import units  # pylint: disable=g-import-not-at-top
+  return getattr(units, unit)
+
+
+def is_pre_activation(unit: str) -> bool:
+  """Whether the unit kind ``unit`` belongs to ``resnet_v2`` (else v1)."""
+  return _unit_kind(unit).pre_activation
 
 
 def _unit_kind(unit):
@@ -190,13 +214,24 @@ def blocks_for_depth(depth, unit='bottleneck', width_multiplier=1.0):
     ValueError: for an unknown unit or depth (the message lists the valid
       choices), or a width_multiplier that is not a number > 0.
   """
+  return [spec.Block(scope, unit_function(unit), args)
+          for scope, args in block_unit_args(depth, unit, width_multiplier)]
+
+
+def block_unit_args(depth, unit='bottleneck', width_multiplier=1.0):
+  """``[(scope, unit kwargs list), ...]``: ``blocks_for_depth`` as data.
+
+  The same four blocks without their unit function, so that they can be
+  sized without TensorFlow. Raises as ``blocks_for_depth`` does.
+  """
   counts = units_per_block(depth, unit)
   _check_width_multiplier(width_multiplier)
-  kind = _UNIT_KINDS[unit]
-  return [
-      uniform_block('block%d' % (index + 1), kind.unit_fn,
-                    kind.unit_args(max(1, int(round(base * width_multiplier)))),
-                    count, stride)
-      for index, (base, count, stride) in enumerate(
-          zip(BLOCK_BASE_DEPTHS, counts, BLOCK_STRIDES))
-  ]
+  unit_args = _UNIT_KINDS[unit].unit_args
+  layout = []
+  for index, (base, count, stride) in enumerate(
+      zip(BLOCK_BASE_DEPTHS, counts, BLOCK_STRIDES)):
+    scope = 'block%d' % (index + 1)
+    width = max(1, int(round(base * width_multiplier)))
+    layout.append((scope, _uniform_args(scope, unit_args(width), count,
+                                        stride)))
+  return layout

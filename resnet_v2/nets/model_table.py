@@ -10,29 +10,29 @@ from typing import List, Tuple
 
 from resnet_v2.common import tables
 from resnet_v2.nets import analysis
-from resnet_v2.nets import zoo
+from resnet_v2.nets import layouts
+from resnet_v2.nets import registry
 
 HEADERS = ('model', 'units per block', 'params (M)', 'trainable (M)',
            'mult-adds (G)', 'block strides', 'output')
 
 
-def _units_text(blocks):
+def _units_text(model):
   """E.g. ``'3-4-6-3 bottleneck'``: units per block, then the unit kind."""
-  unit_names = sorted({block.unit_fn.__name__ for block in blocks})
-  return '%s %s' % ('-'.join(str(len(block.args)) for block in blocks),
-                    '+'.join(unit_names))
+  counts = layouts.units_per_block(model.depth, model.unit)
+  return '%s %s' % ('-'.join(map(str, counts)), model.unit)
 
 
 def summary_rows(image_size: int = 224,
                  num_classes: int = 1000) -> List[Tuple[str, ...]]:
   """One row of ``HEADERS`` per registered model, in registration order."""
   rows = []
-  for name in zoo.list_models():
+  for name in registry.list_models():
     description = analysis.describe(name, image_size, num_classes)
     last = description.blocks[-1]
     rows.append((
         name,
-        _units_text(zoo.get_blocks(name)),
+        _units_text(registry.get_spec(name)),
         '%.2f' % (description.total_params / 1e6),
         '%.2f' % (description.trainable_params / 1e6),
         '%.2f' % (description.multiply_adds / 1e9),

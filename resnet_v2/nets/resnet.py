@@ -13,35 +13,62 @@ table in ``zoo``.
 """
 
 import tensorflow.compat.v1 as tf
+from tensorflow.python.ops import variable_scope
 import tf_slim as slim
 
-from resnet_v2.common import checks
 from resnet_v2.nets import blocks as blocks_lib
 from resnet_v2.nets import inputs as inputs_lib
 from resnet_v2.nets import normalization
-
-# The stem: a 7x7 conv to 64 channels with stride 2, then a 3x3 max-pool
-# with stride 2, so the blocks start at stride 4.
-ROOT_DEPTH = 64
-ROOT_KERNEL_SIZE = 7
-ROOT_CONV_STRIDE = 2
-ROOT_POOL_STRIDE = 2
-ROOT_STRIDE = ROOT_CONV_STRIDE * ROOT_POOL_STRIDE
+from resnet_v2.nets import spec
 
 
-def check_num_classes(num_classes) -> None:
-  """Raise unless num_classes is None, 0, or a positive integer."""
-  if num_classes is None or (checks.is_int(num_classes) and num_classes >= 0):
-    return
-  raise ValueError(
-      'num_classes must be a positive int (the number of logits), or '
-      'None/0 to return features without a logits layer; got %r.'
-      % (num_classes,))
+def _tf1_variables_tracked() -> bool:
+  """Whether eager code runs under a store that keeps TF1-style variables.
+
+  tf_keras' ``track_tf1_style_variables`` (the shim ``resnet_v2.keras``
+  wraps the nets in) installs such a store; outside it, an eager
+  ``tf.compat.v1.get_variable`` would make new variables on every call.
+  """
+  # TensorFlow has no public accessor for the active variable store.
+  store = variable_scope._get_default_variable_store()  # pylint: disable=W0212
+  return getattr(store, '_store_eager_variables', False)
+
+
+def check_images(inputs) -> tf.Tensor:
+  """Return ``inputs`` as a tensor, or raise if it is not a 4-D image batch.
+
+  Eager execution is refused unless the variables are tracked (inside the
+  Keras layer ``resnet_v2.keras.ResNetV2``), since eager TF1-style code
+  would otherwise create fresh variables on every call.
+  """
+  if tf.executing_eagerly() and not _tf1_variables_tracked():
+    raise RuntimeError(
+        'resnet_v2 builds TF1-style graphs: call it inside '
+        '`with tf.Graph().as_default():` (or a tf.function), or run the net '
+        'eagerly as a Keras layer: '
+        "resnet_v2.keras.ResNetV2('resnet_v2_50', num_classes=1000)(images).")
+  inputs = tf.convert_to_tensor(inputs)
+  shape = inputs.get_shape()
+  if shape.rank != 4:
+    raise ValueError(
+        'inputs must be a rank-4 [batch, height, width, channels] tensor; got '
+        'shape %s. Add a batch axis with tf.expand_dims(image, 0).' % (shape,))
+  if shape[3] is None:
+    raise ValueError(
+        'inputs must have a known channel count (the last axis); got shape %s. '
+        'Set it with inputs.set_shape([None, None, None, 3]).' % (shape,))
+  if not inputs.dtype.is_floating:
+    raise ValueError(
+        'inputs have dtype %s, but the nets take float pixels in the '
+        "model's value range ([-1, 1] for the TF-Slim checkpoints): convert "
+        'uint8 images with tf.cast(images, tf.float32) / 127.5 - 1.0.'
+        % inputs.dtype.name)
+  return inputs
 
 
 def _check_root_output_stride(output_stride):
   """The root already strides by 4, so a requested stride must divide by 4."""
-  if output_stride is not None and output_stride % ROOT_STRIDE != 0:
+  if output_stride is not None and output_stride % spec.ROOT_STRIDE != 0:
     raise ValueError(
         'output_stride=%r must be a multiple of 4 with the root block (its '
         'conv and max-pool already stride by 4): use 8, 16 or 32, or None.'
@@ -95,9 +122,10 @@ def _root_block(net, pre_activation):
   """
   bare = {'activation_fn': None, 'normalizer_fn': None}
   with slim.arg_scope([slim.conv2d], **(bare if pre_activation else {})):
-    net = blocks_lib.conv2d_same(net, ROOT_DEPTH, ROOT_KERNEL_SIZE,
-                                 stride=ROOT_CONV_STRIDE, scope='conv1')
-  return slim.max_pool2d(net, [3, 3], stride=ROOT_POOL_STRIDE, scope='pool1')
+    net = blocks_lib.conv2d_same(net, spec.ROOT_DEPTH, spec.ROOT_KERNEL_SIZE,
+                                 stride=spec.ROOT_CONV_STRIDE, scope='conv1')
+  return slim.max_pool2d(net, [3, 3], stride=spec.ROOT_POOL_STRIDE,
+                         scope='pool1')
 
 
 def _arg_scoped_unit_fns(blocks):
@@ -113,18 +141,18 @@ def _resnet(inputs, blocks, pre_activation, default_scope, num_classes,
             is_training, global_pool, output_stride, include_root_block,
             spatial_squeeze, reuse, scope):
   """Build root -> blocks -> [postnorm] -> [pool] -> [logits]; see resnet_v2."""
-  inputs = inputs_lib.check_images(inputs)
-  check_num_classes(num_classes)
+  inputs = check_images(inputs)
+  spec.check_num_classes(num_classes)
   if reuse is True and not scope:
     raise ValueError('reuse=True needs the scope of the net to reuse: pass '
                      'scope=<the name used when it was first built>.')
   if include_root_block:
     _check_root_output_stride(output_stride)
-    blocks_lib.check_output_stride(blocks, output_stride, ROOT_STRIDE)
-    _check_input_size(inputs, ROOT_STRIDE *
+    blocks_lib.check_output_stride(blocks, output_stride, spec.ROOT_STRIDE)
+    _check_input_size(inputs, spec.ROOT_STRIDE *
                       blocks_lib.reachable_output_strides(blocks)[-1])
     block_output_stride = (None if output_stride is None
-                           else output_stride // ROOT_STRIDE)
+                           else output_stride // spec.ROOT_STRIDE)
   else:
     blocks_lib.check_output_stride(blocks, output_stride)
     block_output_stride = output_stride

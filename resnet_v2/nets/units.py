@@ -28,20 +28,17 @@ from resnet_v2.nets import blocks
 from resnet_v2.nets import normalization
 
 
-def _unit(pre_activation):
-  """Mark a unit function as pre- or post-activation and let arg_scope reach it.
+def _unit(unit_fn):
+  """Let arg_scope reach a unit function, and tag it with its unit kind.
 
-  ``pre_activation`` is the one record of which network a unit belongs to:
-  the model table picks ``resnet_v2`` or ``resnet_v1`` from it, and
-  ``describe`` counts the root conv's batch norm and the final one by it.
+  The tag is the function's name, the key of its row in the unit-kind table
+  of ``layouts`` (pre- or post-activation, convs per unit, published
+  layouts): ``describe`` reads a Block's unit from it without building
+  anything.
   """
-
-  def mark(unit_fn):
-    unit_fn = slim.add_arg_scope(unit_fn)
-    unit_fn.pre_activation = pre_activation
-    return unit_fn
-
-  return mark
+  unit_fn = slim.add_arg_scope(unit_fn)
+  unit_fn.unit_kind = unit_fn.__name__
+  return unit_fn
 
 
 def _keeps_depth(inputs, depth):
@@ -71,7 +68,7 @@ def _preactivate(inputs, depth, stride):
   return preact, preact_shortcut(inputs, preact, depth, stride)
 
 
-@_unit(pre_activation=True)
+@_unit
 def bottleneck(inputs, depth, depth_bottleneck, stride, rate=1,
                outputs_collections=None, scope=None):
   """Pre-activation bottleneck unit: BN-ReLU, then 1x1, 3x3, 1x1 convs.
@@ -109,7 +106,7 @@ def bottleneck(inputs, depth, depth_bottleneck, stride, rate=1,
                                             unit_scope.name, output)
 
 
-@_unit(pre_activation=True)
+@_unit
 def basic(inputs, depth, stride, rate=1, outputs_collections=None,
           scope=None):
   """Pre-activation basic unit: BN-ReLU, then two 3x3 convs.
@@ -157,7 +154,7 @@ def postact_shortcut(inputs, depth, stride):
                      scope='shortcut')
 
 
-@_unit(pre_activation=False)
+@_unit
 def bottleneck_v1(inputs, depth, depth_bottleneck, stride, rate=1,
                   outputs_collections=None, scope=None):
   """Post-activation bottleneck unit: 1x1, 3x3, 1x1 convs, each then BN.

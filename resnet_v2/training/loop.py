@@ -35,7 +35,7 @@ from resnet_v2 import keras as keras_nets
 from resnet_v2.common import precision as precision_lib
 from resnet_v2.data import image_folder
 from resnet_v2.data import pipeline
-from resnet_v2.nets import zoo
+from resnet_v2.nets import registry
 from resnet_v2.training import checkpoints
 from resnet_v2.training import distribution
 from resnet_v2.training import interrupts
@@ -63,7 +63,7 @@ def _run_record(options, class_names, image_size):
       'image_size': image_size,
       'central_fraction': options_lib.resolve_central_fraction(
           options.model, options.central_fraction),
-      'value_range': list(zoo.get_spec(options.model).inputs.value_range),
+      'value_range': list(registry.get_spec(options.model).inputs.value_range),
       'validation_split': options.validation_split,
       'seed': options.seed,
       'data_dir': os.path.abspath(options.data_dir),
@@ -206,7 +206,7 @@ def _check_finite(loss, step):
 
 def _dataset(folder, options, image_size, strategy, start_step):
   """The distributed training stream from ``start_step`` on."""
-  value_range = zoo.get_spec(options.model).inputs.value_range
+  value_range = registry.get_spec(options.model).inputs.value_range
 
   def replica_dataset(context):
     return pipeline.training_dataset(

@@ -22,7 +22,7 @@ from resnet_v2.data import preprocessing
 from resnet_v2.nets import analysis
 from resnet_v2.nets import arg_scope
 from resnet_v2.nets import normalization
-from resnet_v2.nets import zoo
+from resnet_v2.nets import registry
 from resnet_v2.training import distribution
 from resnet_v2.training import schedule
 
@@ -49,7 +49,7 @@ class TrainOptions:
   train_dir: str = _option(
       None, 'Folder for checkpoints, TensorBoard events and run.json.')
   model: str = _option('resnet_v2_50', 'Registered model to train.',
-                       choices=zoo.list_models)
+                       choices=registry.list_models)
   image_size: Optional[int] = _option(
       None, "Side of the square network input; default: the model's.")
   batch_size: int = _option(32, 'Images per training step.')
@@ -145,7 +145,7 @@ def _check_positive(name, value, kind=int):
 
 def check_options(options: TrainOptions) -> None:
   """Raise a ValueError naming the first option that cannot work."""
-  zoo.get_spec(options.model)
+  registry.get_spec(options.model)
   _check_positive('batch_size', options.batch_size)
   _check_positive('learning_rate', options.learning_rate, float)
   _check_positive('save_every', options.save_every)
@@ -207,7 +207,7 @@ def resolve_image_size(model: str, image_size: Optional[int]) -> int:
       (``analysis.check_image_size``).
   """
   if image_size is None:
-    return zoo.get_spec(model).inputs.image_size
+    return registry.get_spec(model).inputs.image_size
   analysis.check_image_size(model, image_size)
   return image_size
 
@@ -216,7 +216,7 @@ def resolve_central_fraction(model: str,
                              central_fraction: Optional[float]) -> float:
   """``central_fraction``, or the model's evaluation crop when None."""
   if central_fraction is None:
-    return zoo.get_spec(model).inputs.central_fraction
+    return registry.get_spec(model).inputs.central_fraction
   return central_fraction
 
 

@@ -19,6 +19,7 @@ import time
 
 
 from resnet_v2.common import tables
+from resnet_v2.nets import registry
 from resnet_v2.nets import zoo
 from resnet_v2.training import checkpoints
 
@@ -88,7 +89,7 @@ class TrainedRun(collections.namedtuple(
     records written before the range was recorded)."""
     recorded = self.record.get('value_range')
     if recorded is None:
-      return zoo.get_spec(self.record['model']).inputs.value_range
+      return registry.get_spec(self.record['model']).inputs.value_range
     return tuple(recorded)
 
   def network_fn(self, is_training=False):

@@ -110,7 +110,7 @@ def test_width_multiplier_scales_every_block(width_multiplier, bottlenecks):
 
 
 def test_wide_model_is_resnet_v2_50_twice_as_wide():
-  assert layout(resnet_v2.nets.zoo.get_blocks('resnet_v2_50_w2')) == layout(
+  assert layout(resnet_v2.nets.registry.get_blocks('resnet_v2_50_w2')) == layout(
       resnet_v2.blocks_for_depth(50, width_multiplier=2.0))
   # Conv weights grow four times; the 7x7 root (64 channels) does not.
   ratio = (resnet_v2.describe('resnet_v2_50_w2').total_params /
@@ -220,7 +220,7 @@ def test_a_removed_model_leaves_no_constructor(temporary_model):
 def test_every_model_has_a_constructor_and_input_settings():
   for name in resnet_v2.list_models():
     assert getattr(resnet_v2, name).__name__ == name
-    spec = resnet_v2.nets.zoo.get_spec(name)
+    spec = resnet_v2.nets.registry.get_spec(name)
     assert spec.inputs.value_range == (-1.0, 1.0)
     assert getattr(resnet_v2, name).default_image_size == (
         spec.inputs.image_size)

@@ -21,6 +21,7 @@ level is a ReLU output.
 import collections
 
 from resnet_v2.nets import analysis
+from resnet_v2.nets import registry
 from resnet_v2.nets import zoo
 
 LEVEL_STRIDES = collections.OrderedDict(
@@ -53,7 +54,7 @@ def feature_units(name_or_blocks='resnet_v2_50'):
           'name_or_blocks: no unit of the model outputs stride %d for %s (a '
           'block with one unit strides at once); use at least two units per '
           'block, as every registered model does: %s.'
-          % (stride, level, ', '.join(zoo.list_models())))
+          % (stride, level, ', '.join(registry.list_models())))
     units[level] = at_stride[-1]
   return units
 
@@ -94,7 +95,7 @@ def backbone(images, name='resnet_v2_50', is_training=False,
       ones), a model without an activation at some level, or an
       output_stride the model cannot reach (the message lists the choices).
   """
-  zoo.get_spec(name)
+  registry.get_spec(name)
   units = feature_units(name)
   network_fn = zoo.get_network_fn(name, num_classes=None,
                                        weight_decay=weight_decay,
