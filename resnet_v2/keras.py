@@ -32,8 +32,8 @@ from tf_keras.src.legacy_tf_layers import variable_scope_shim
 
 from resnet_v2.nets import arg_scope
 from resnet_v2.nets import normalization
-from resnet_v2.nets import resnet
 from resnet_v2.nets import registry
+from resnet_v2.nets import spec
 from resnet_v2.nets import zoo
 
 # TF-Slim's ResNet recipe (and the trainer's default): L2 penalty on convs.
@@ -189,7 +189,7 @@ class ResNetV2(tf_keras.layers.Layer):
                batch_norm_decay: float = arg_scope.BATCH_NORM_DECAY,
                batch_norm: str = 'local', **kwargs):
     registry.get_spec(model_name)
-    resnet.check_num_classes(num_classes)
+    spec.check_num_classes(num_classes)
     normalization.check_mode(batch_norm)
     super().__init__(**kwargs)
     self.model_name = model_name
