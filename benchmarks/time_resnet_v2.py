@@ -27,20 +27,17 @@ timed at the batch size and at batch 1 (see resnet_v2.benchmark.runtimes):
       --runtime=tf,onnxruntime,openvino,litert --precision=fp32,bf16,int8
 """
 
-import os
 import sys
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+from absl import flags
 
-from absl import flags  # noqa: E402
-
-from resnet_v2.benchmark import keras_timing  # noqa: E402
-from resnet_v2.benchmark import plot  # noqa: E402
-from resnet_v2.benchmark import report  # noqa: E402
-from resnet_v2.benchmark import runtime_report  # noqa: E402
-from resnet_v2.benchmark import runtimes  # noqa: E402
-from resnet_v2.benchmark import spec as spec_lib  # noqa: E402
-from resnet_v2.common import cli  # noqa: E402
+from resnet_v2.common import cli  # first: the log settings precede TensorFlow
+from resnet_v2.benchmark import keras_timing
+from resnet_v2.benchmark import plot
+from resnet_v2.benchmark import report
+from resnet_v2.benchmark import runtime_report
+from resnet_v2.benchmark import runtimes
+from resnet_v2.benchmark import spec as spec_lib
 
 PROGRAM = 'time_resnet_v2'
 

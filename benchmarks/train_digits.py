@@ -13,23 +13,20 @@ calls as ``python -m resnet_v2.train``, scores the held-out images as
 "resnet_v2[digits]"``).
 """
 
+import contextlib
 import os
+import tempfile
+import time
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+from absl import flags
 
-import contextlib  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-
-from absl import flags  # noqa: E402
-
-from resnet_v2.common import checks  # noqa: E402
-from resnet_v2.common import cli  # noqa: E402
-from resnet_v2.data import digits  # noqa: E402
-from resnet_v2.training import evaluation  # noqa: E402
-from resnet_v2.training import loop  # noqa: E402
-from resnet_v2.training import options  # noqa: E402
-from resnet_v2.training import saved_model  # noqa: E402
+from resnet_v2.common import cli  # first: the log settings precede TensorFlow
+from resnet_v2.common import checks
+from resnet_v2.data import digits
+from resnet_v2.training import evaluation
+from resnet_v2.training import loop
+from resnet_v2.training import options
+from resnet_v2.training import saved_model
 
 RECIPE = options.DIGITS_RECIPE
 

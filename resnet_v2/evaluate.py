@@ -15,16 +15,13 @@ float32 checkpoint it came from (named in its ``model.json``;
 agreement between them and their largest probability difference.
 """
 
-import os
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+from absl import flags
 
-from absl import flags  # noqa: E402
-
-from resnet_v2.common import cli  # noqa: E402
-from resnet_v2.data import image_folder  # noqa: E402
-from resnet_v2.deploy import accuracy  # noqa: E402
-from resnet_v2.training import evaluation  # noqa: E402
+from resnet_v2.common import cli  # first: the log settings precede TensorFlow
+from resnet_v2.data import image_folder
+from resnet_v2.deploy import accuracy
+from resnet_v2.training import evaluation
 
 FLAGS = flags.FlagValues()
 

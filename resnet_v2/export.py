@@ -20,16 +20,13 @@ training split of ``--data_dir``. Every export folder also holds
 ``labels.txt`` and ``model.json``.
 """
 
-import os
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+from absl import flags
 
-from absl import flags  # noqa: E402
-
-from resnet_v2 import deploy  # noqa: E402
-from resnet_v2.common import cli  # noqa: E402
-from resnet_v2.deploy import calibration  # noqa: E402
-from resnet_v2.deploy import formats  # noqa: E402
+from resnet_v2.common import cli  # first: the log settings precede TensorFlow
+from resnet_v2 import deploy
+from resnet_v2.deploy import calibration
+from resnet_v2.deploy import formats
 
 FLAGS = flags.FlagValues()
 

@@ -8,14 +8,11 @@ paper's "FLOPs") and the output stride of each block, all computed by
 ``resnet_v2.describe`` from the Block spec, without building a graph.
 """
 
-import os
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+from absl import flags
 
-from absl import flags  # noqa: E402
-
-from resnet_v2.common import cli  # noqa: E402
-from resnet_v2.nets import model_table  # noqa: E402
+from resnet_v2.common import cli  # first: the log settings precede TensorFlow
+from resnet_v2.nets import model_table
 
 FLAGS = flags.FlagValues()
 

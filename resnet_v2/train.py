@@ -11,18 +11,15 @@ count, add ``--checkpoint_path=resnet_v2_50.ckpt
 """
 
 import dataclasses
-import os
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+from absl import flags
 
-from absl import flags  # noqa: E402
-
-from resnet_v2.common import cli  # noqa: E402
-from resnet_v2.training import evaluation  # noqa: E402
-from resnet_v2.training import interrupts  # noqa: E402
-from resnet_v2.training import loop  # noqa: E402
-from resnet_v2.training import options as options_lib  # noqa: E402
-from resnet_v2.training import run_dir  # noqa: E402
+from resnet_v2.common import cli  # first: the log settings precede TensorFlow
+from resnet_v2.training import evaluation
+from resnet_v2.training import interrupts
+from resnet_v2.training import loop
+from resnet_v2.training import options as options_lib
+from resnet_v2.training import run_dir
 
 FLAGS = flags.FlagValues()
 cli.define_dataclass_flags(FLAGS, options_lib.TrainOptions)

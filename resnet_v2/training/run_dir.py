@@ -13,6 +13,7 @@ and export read the model and class names from it instead of asking again.
 
 import collections
 import contextlib
+import fcntl
 import json
 import os
 import time
@@ -171,17 +172,6 @@ def check_owner(train_dir, run):
 LOCK_FILE = '.lock'
 
 
-def _process_alive(pid):
-  """Whether a process with ``pid`` runs on this machine."""
-  try:
-    os.kill(pid, 0)
-  except ProcessLookupError:
-    return False
-  except PermissionError:
-    return True
-  return True
-
-
 def _holder(path):
   """``(pid, started)`` recorded in the lock file, or None if unreadable."""
   try:
@@ -192,41 +182,67 @@ def _holder(path):
     return None
 
 
+def _in_use_error(train_dir, path):
+  """The refusal for a folder another live run holds, naming that run."""
+  holder = _holder(path)
+  who = ('process %d, started %s' % holder if holder
+         else 'a process that is still starting')
+  return ValueError(
+      'train_dir %r is in use by another training run (%s): wait for it to '
+      'finish, stop it, or pass another --train_dir.' % (train_dir, who))
+
+
+def _locked_file(train_dir, path):
+  """An open descriptor of the lock file at ``path``, exclusively locked.
+
+  The kernel's lock (``flock``) is what excludes a second run: it lasts
+  while the descriptor is open and dies with the process, so a lock file
+  left by a crash or ``kill -9`` is simply locked again, and two runs that
+  find such a file at the same moment cannot both take it. If the file
+  was replaced between opening and locking, the new one is locked instead.
+  """
+  while True:
+    descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+      fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+      os.close(descriptor)
+      raise _in_use_error(train_dir, path) from None
+    try:
+      current = os.stat(path).st_ino
+    except FileNotFoundError:
+      current = None
+    if current == os.fstat(descriptor).st_ino:
+      return descriptor
+    os.close(descriptor)
+
+
 @contextlib.contextmanager
 def lock(train_dir):
   """Hold ``train_dir`` for this process while inside; refuse a second run.
 
-  The lock is a file holding this process's id, created atomically and
-  removed on exit. A lock whose process no longer runs (a crash, ``kill
-  -9``) is stale and taken over.
+  The lock file (``LOCK_FILE``) holds this process's id and start time, so
+  that a refused run can say who holds the folder; it is removed on exit.
+  A lock file left by a run that crashed is taken over.
 
   Raises:
     ValueError: naming the process that holds the folder, if it runs.
   """
   os.makedirs(train_dir, exist_ok=True)
   path = os.path.join(train_dir, LOCK_FILE)
-  content = json.dumps({'pid': os.getpid(), 'started': time.strftime(
-      '%Y-%m-%d %H:%M:%S')})
-  for _ in range(2):
-    try:
-      descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError:
-      holder = _holder(path)
-      if holder and holder[0] != os.getpid() and _process_alive(holder[0]):
-        raise ValueError(
-            'train_dir %r is in use by another training run (process %d, '
-            'started %s): wait for it to finish, stop it, or pass another '
-            '--train_dir.' % (train_dir, holder[0], holder[1])) from None
-      os.remove(path)
-      continue
-    with os.fdopen(descriptor, 'w') as f:
-      f.write(content)
-    break
+  descriptor = _locked_file(train_dir, path)
   try:
+    os.ftruncate(descriptor, 0)
+    os.write(descriptor, json.dumps({
+        'pid': os.getpid(),
+        'started': time.strftime('%Y-%m-%d %H:%M:%S')}).encode('utf-8'))
     yield
   finally:
-    if _holder(path) == (os.getpid(), json.loads(content)['started']):
+    try:
       os.remove(path)
+    except FileNotFoundError:
+      pass
+    os.close(descriptor)
 
 
 def _write(train_dir, record):
