@@ -25,9 +25,15 @@ def _units_text(model):
 
 def summary_rows(image_size: int = 224,
                  num_classes: int = 1000) -> List[Tuple[str, ...]]:
-  """One row of ``HEADERS`` per registered model, in registration order."""
+  """One row of ``HEADERS`` per registered model, in registration order.
+
+  Raises:
+    ValueError: for an image size below a model's output stride (the
+      size its builder refuses), or a bad class count.
+  """
   rows = []
   for name in registry.list_models():
+    analysis.check_image_size(name, image_size)
     description = analysis.describe(name, image_size, num_classes)
     last = description.blocks[-1]
     rows.append((

@@ -64,15 +64,32 @@ def test_unparsable_flag_is_one_line_on_stderr():
   assert exit_info.value.code == 2
 
 
-def test_bad_flag_is_one_line_on_stderr():
-  result = subprocess.run(
-      [sys.executable, '-m', 'resnet_v2.summary', '--image_size=0'],
-      capture_output=True, text=True, check=False)
+def _summary(*arguments):
+  """Run the summary command; the CompletedProcess."""
+  return subprocess.run(
+      [sys.executable, '-m', 'resnet_v2.summary'] + list(arguments),
+      capture_output=True, text=True, check=False, timeout=120)
+
+
+@pytest.mark.parametrize('argument, message', [
+    ('--image_size=0', 'error: image_size=0 is too small for resnet_v2_18, '
+     'whose output stride is 32: use image_size >= 32 (224 is the standard '
+     'size).'),
+    ('--image_size=31', 'error: image_size=31 is too small for resnet_v2_18, '
+     'whose output stride is 32: use image_size >= 32 (224 is the standard '
+     'size).'),
+    ('--num_classes=-1', 'error: num_classes must be a positive int (the '
+     'number of logits), or None/0 to return features without a logits '
+     'layer; got -1.'),
+])
+def test_bad_flag_is_one_line_on_stderr(argument, message):
+  result = _summary(argument)
   assert result.returncode == 2
   assert result.stdout == ''
-  errors = [line for line in result.stderr.splitlines()
-            if line.startswith('error:')]
-  assert errors == ['error: image_size must be a positive int or a (height, '
-                    'width) pair of positive ints, e.g. 224 or (480, 640); '
-                    'got 0.']
-  assert 'Traceback' not in result.stderr
+  assert result.stderr.splitlines() == [message]
+
+
+def test_the_advised_minimum_size_works():
+  result = _summary('--image_size=32')
+  assert result.returncode == 0, result.stderr
+  assert 'resnet_v2_50 ' in result.stdout and '1x1x2048' in result.stdout
