@@ -5,10 +5,13 @@
   dataset = data.training_dataset(training, 224, 32, seed=0)
 
 Nothing here knows about training or benchmarks; the nets' input settings
-(value range, crop) come from ``resnet_v2.nets``.
+(value range, crop) come from ``resnet_v2.nets``. ``write_digits`` is
+imported on first use, so that ``python -m resnet_v2.data.digits`` runs
+its module once, as the command.
 """
 
-from resnet_v2.data.digits import write_digits
+import importlib as _importlib
+
 from resnet_v2.data.image_folder import ImageFolder
 from resnet_v2.data.image_folder import load as load_image_folder
 from resnet_v2.data.image_folder import scan
@@ -27,3 +30,10 @@ __all__ = [
     'load_image_folder', 'multi_crop', 'read_image', 'scan', 'select',
     'split', 'train_image', 'training_dataset', 'write_digits',
 ]
+
+
+def __getattr__(name):
+  """``write_digits``, from ``resnet_v2.data.digits`` on first use."""
+  if name == 'write_digits':
+    return _importlib.import_module('resnet_v2.data.digits').write_digits
+  raise AttributeError('module %r has no attribute %r' % (__name__, name))

@@ -107,19 +107,21 @@ def scan(data_dir):
   return ImageFolder(tuple(class_names), tuple(paths), tuple(labels))
 
 
-def drop_unreadable(folder, strict=False):
+def drop_unreadable(folder, strict=False, part='training'):
   """``folder`` without its unreadable images, and the list of those images.
 
   Args:
     folder: an ``ImageFolder``.
     strict: raise on the first unreadable image instead of skipping it.
+    part: what the images are for ('training', 'evaluation'), for the
+      message when a whole class is unreadable.
 
   Returns:
     ``(readable_folder, skipped_paths)``.
 
   Raises:
     ValueError: with ``strict``, naming the first unreadable file; or when
-      no readable image is left.
+      no readable image is left, or none of some class.
   """
   bad = set(images.find_unreadable(folder.paths))
   if bad and strict:
@@ -130,7 +132,26 @@ def drop_unreadable(folder, strict=False):
   if not keep:
     raise ValueError('none of the %d images could be decoded: check that the '
                      'files are PNG/JPEG/BMP/GIF images.' % len(folder.paths))
+  _check_no_class_lost(folder, bad, part)
   return folder.subset(keep), sorted(bad)
+
+
+def _check_no_class_lost(folder, bad, part):
+  """Raise if every file of some class of ``folder`` is in ``bad``.
+
+  A class whose files are all unreadable would silently drop out of
+  training (or of the scores), so it is refused, naming the class.
+  """
+  for label, name in enumerate(folder.class_names):
+    members = [path for path, member in zip(folder.paths, folder.labels)
+               if member == label]
+    if members and all(path in bad for path in members):
+      raise ValueError(
+          'class %r has no %s images after decoding: all %d of its files are '
+          'unreadable (corrupt or not PNG/JPEG/BMP/GIF), e.g. %r: replace '
+          'them with readable images%s.'
+          % (name, part, len(members), members[0],
+             ' (or remove the class folder)' if part == 'training' else ''))
 
 
 def load(data_dir: str, strict: bool = False):

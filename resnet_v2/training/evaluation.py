@@ -148,7 +148,8 @@ def load_subset(data_dir, run, subset, strict=False):
   """
   folder = image_folder.scan(data_dir)
   _check_same_classes(folder, run, data_dir)
-  folder, skipped = image_folder.drop_unreadable(folder, strict=strict)
+  folder, skipped = image_folder.drop_unreadable(folder, strict=strict,
+                                                 part='evaluation')
   folder = image_folder.select(folder, subset, run['validation_split'],
                                run['seed'])
   if not folder.paths:
