@@ -10,8 +10,10 @@ preprocessing and two signatures; the other formats hold the float32 (or
 int8) net alone, fed preprocessed images by ``deploy.load``.
 """
 
+import contextlib
 import os
 import shutil
+import tempfile
 
 from resnet_v2.deploy import calibration as calibration_lib
 from resnet_v2.deploy import engines
@@ -51,18 +53,47 @@ def _write_model(trained, format_name, precision, calibration, export_dir):
           'dtype': 'float32'}
 
 
-def _write_or_clean_up(trained, format_name, precision, calibration,
-                       export_dir):
-  """``_write_model``, removing whatever it wrote if it fails."""
-  existed = os.path.isdir(export_dir)
+def _staging_dir(export_dir):
+  """A new sibling folder of ``export_dir`` to write the export into."""
+  parent = os.path.dirname(os.path.abspath(export_dir))
+  os.makedirs(parent, exist_ok=True)
+  return tempfile.mkdtemp(
+      prefix='.%s.partial-' % os.path.basename(os.path.abspath(export_dir)),
+      dir=parent)
+
+
+@contextlib.contextmanager
+def _complete_or_absent(export_dir):
+  """Yield a staging folder; on success it becomes ``export_dir`` at once.
+
+  The export is written beside ``export_dir`` and renamed into place only
+  when every file is there, so ``export_dir`` never holds half an export:
+  a failure removes the staging folder, and a ``kill -9`` leaves at most a
+  hidden ``.<name>.partial-*`` folder beside it. An empty ``export_dir``
+  given by the user is replaced by the rename (POSIX renames a folder
+  over an empty one).
+  """
+  staging = _staging_dir(export_dir)
   try:
-    return _write_model(trained, format_name, precision, calibration,
-                        export_dir)
+    yield staging
+    os.chmod(staging, 0o777 & ~_umask())
+    try:
+      os.rename(staging, export_dir)
+    except OSError as error:
+      raise ValueError(
+          'export_dir %r was filled by something else during the export '
+          '(%s); nothing was overwritten: pass a new folder.'
+          % (export_dir, error.strerror)) from None
   except BaseException:
-    shutil.rmtree(export_dir, ignore_errors=True)
-    if existed:
-      os.makedirs(export_dir)
+    shutil.rmtree(staging, ignore_errors=True)
     raise
+
+
+def _umask():
+  """The process's file-mode creation mask (reading it means setting it)."""
+  mask = os.umask(0o022)
+  os.umask(mask)
+  return mask
 
 
 def export_model(train_dir, export_dir, format='saved_model',  # noqa: A002
@@ -95,22 +126,30 @@ def export_model(train_dir, export_dir, format='saved_model',  # noqa: A002
   saved_model.check_export_dir(export_dir)
   images, described = _calibration(trained, precision, data_dir,
                                    calibration_images)
-  model_input = _write_or_clean_up(trained, format, precision, images,
-                                   export_dir)
-  manifest = {
-      'format': format, 'precision': precision, 'runtime': spec.runtime,
-      'model_file': ('saved_model.pb' if format == 'saved_model'
-                     else engines.model_file(format)),
+  with _complete_or_absent(export_dir) as staging:
+    model_input = _write_model(trained, format, precision, images, staging)
+    manifest = _manifest(trained, spec, format, precision, model_input,
+                         described)
+    manifest_lib.write(staging, manifest)
+  return manifest
+
+
+def _manifest(trained, spec, format_name, precision, model_input,
+              calibration_described):
+  """The ``model.json`` record of an export (see ``manifest``)."""
+  return {
+      'format': format_name, 'precision': precision,
+      'runtime': spec.runtime,
+      'model_file': ('saved_model.pb' if format_name == 'saved_model'
+                     else engines.model_file(format_name)),
       'input': model_input,
       'output': ('probabilities, classes, class_names'
-                 if format == 'saved_model' else 'logits'),
+                 if format_name == 'saved_model' else 'logits'),
       'preprocessing': manifest_lib.preprocessing(
-          trained, inside_model=format == 'saved_model'),
+          trained, inside_model=format_name == 'saved_model'),
       'class_names': trained.class_names,
-      'calibration': described,
+      'calibration': calibration_described,
       'model': trained.record['model'],
       'run_dir': os.path.abspath(trained.train_dir),
       'checkpoint': os.path.abspath(trained.checkpoint),
   }
-  manifest_lib.write(export_dir, manifest)
-  return manifest

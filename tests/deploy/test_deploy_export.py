@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -134,4 +135,43 @@ def test_a_failed_conversion_leaves_no_half_export(run, tmp_path,
   monkeypatch.setattr(engines, 'convert', fail)
   with pytest.raises(RuntimeError, match='converter crashed'):
     deploy.export_model(train_dir, str(tmp_path / 'out'), 'onnx', 'fp32')
-  assert not (tmp_path / 'out').exists()
+  (tmp_path / 'mine').mkdir()
+  with pytest.raises(RuntimeError, match='converter crashed'):
+    deploy.export_model(train_dir, str(tmp_path / 'mine'), 'onnx', 'fp32')
+  assert os.listdir(tmp_path) == ['mine']
+  assert os.listdir(tmp_path / 'mine') == []
+
+
+def test_an_empty_folder_the_user_made_receives_the_export(run, tmp_path):
+  _, train_dir = run
+  (tmp_path / 'model').mkdir()
+  deploy.export_model(train_dir, str(tmp_path / 'model'))
+  assert os.listdir(tmp_path) == ['model']
+  assert {'labels.txt', 'model.json', 'saved_model.pb', 'variables'} <= set(
+      os.listdir(tmp_path / 'model'))
+
+
+def test_an_export_killed_midway_leaves_no_export_and_a_rerun_works(
+    run, tmp_path):
+  _, train_dir = run
+  export_dir = tmp_path / 'model'
+  command = [sys.executable, '-m', 'resnet_v2.export',
+             '--train_dir=' + train_dir, '--export_dir=%s' % export_dir]
+  process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+  try:
+    deadline = time.monotonic() + 240
+    while (not any(name.startswith('.model.partial-')
+                   for name in os.listdir(tmp_path)) and
+           process.poll() is None and time.monotonic() < deadline):
+      time.sleep(0.01)
+  finally:
+    process.kill()
+    process.wait(timeout=60)
+  assert not export_dir.exists()
+  left = os.listdir(tmp_path)
+  assert len(left) == 1 and left[0].startswith('.model.partial-')
+  subprocess.run(command, check=True, capture_output=True, timeout=300)
+  assert (export_dir / 'saved_model.pb').is_file()
+  assert json.loads((export_dir / 'model.json').read_text())['format'] == (
+      'saved_model')

@@ -5,7 +5,6 @@ Oracles: the files on disk before and after, the step a run resumes from,
 and the messages' advice followed to success.
 """
 
-import json
 import os
 import shutil
 import subprocess
@@ -40,21 +39,25 @@ def _snapshot(folder):
 
 def test_a_second_run_on_a_held_train_dir_is_refused(images, tmp_path):
   train_dir = str(tmp_path / 'run')
-  holder = subprocess.Popen([sys.executable, '-c',
-                             'import time; time.sleep(60)'])
+  holding = ('import sys, time\n'
+             'from resnet_v2.training import run_dir\n'
+             'with run_dir.lock(sys.argv[1]):\n'
+             '  print("held", flush=True)\n'
+             '  time.sleep(120)\n')
+  holder = subprocess.Popen([sys.executable, '-c', holding, train_dir],
+                            stdout=subprocess.PIPE, text=True)
   try:
-    os.makedirs(train_dir)
-    with open(os.path.join(train_dir, run_dir.LOCK_FILE), 'w') as f:
-      json.dump({'pid': holder.pid, 'started': 'earlier'}, f)
+    assert holder.stdout.readline() == 'held\n'
     before = _snapshot(train_dir)
     with pytest.raises(ValueError, match='in use by another training run '
-                       r'\(process %d, started earlier\)' % holder.pid):
+                       r'\(process %d, started 20' % holder.pid):
       training.train(small_options(images, train_dir, max_steps=1))
     assert _snapshot(train_dir) == before
   finally:
     holder.kill()
     holder.wait()
-  # The holder is gone: its lock is stale and the run goes ahead.
+  # The holder was killed: its lock file is stale and the run goes ahead.
+  assert os.path.exists(os.path.join(train_dir, run_dir.LOCK_FILE))
   result = training.train(small_options(images, train_dir, max_steps=1))
   assert result.global_step == 1
   assert not os.path.exists(os.path.join(train_dir, run_dir.LOCK_FILE))
