@@ -38,7 +38,6 @@ from resnet_v2.benchmark import report
 from resnet_v2.benchmark import runtime_report
 from resnet_v2.benchmark import runtimes
 from resnet_v2.benchmark import spec as spec_lib
-from resnet_v2.nets import analysis
 
 PROGRAM = 'time_resnet_v2'
 
@@ -129,19 +128,8 @@ def _modes(mode):
                    % mode)
 
 
-def _check_image_size(models):
-  """Raise unless --image_size reaches the output stride of every model.
-
-  Checked before the other counts, so that a size too small (0 included)
-  is answered with the smallest size that works.
-  """
-  for model in models:
-    analysis.check_image_size(model, FLAGS.image_size)
-
-
 def specs_from_flags():
   """The ``BenchmarkSpec`` list the flags ask for, checked up front."""
-  _check_image_size(FLAGS.depths or [FLAGS.model])
   specs = spec_lib.sweep_specs(
       FLAGS.depths or [FLAGS.model], _modes(FLAGS.mode), FLAGS.precision,
       batch_size=FLAGS.batch_size, image_size=FLAGS.image_size,
@@ -168,7 +156,6 @@ def _check_outputs():
 def time_runtimes():
   """The --runtime benchmark: time, print the table, save what was asked."""
   with cli.errors_as_usage(PROGRAM):
-    _check_image_size([FLAGS.model])
     runtimes.check_arguments(FLAGS.model, FLAGS.batch_size, FLAGS.image_size,
                              FLAGS.num_batches, FLAGS.num_burn_in,
                              FLAGS.calibration_images)

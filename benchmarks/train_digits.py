@@ -61,9 +61,6 @@ def _check_flags():
       seed=FLAGS.seed))
   checks.check_number('test_fraction', FLAGS.test_fraction, above=0.0,
                       below=1.0)
-  if not 0 <= FLAGS.seed < 2 ** 32:
-    raise ValueError('seed must be an int in [0, 2**32 - 1], e.g. 0; got %d.'
-                     % FLAGS.seed)
   if FLAGS.work_dir:
     saved_model.check_export_dir(FLAGS.work_dir, 'work_dir')
   if FLAGS.export_dir:

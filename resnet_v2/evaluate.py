@@ -47,6 +47,7 @@ flags.DEFINE_boolean('tta', False,
                      flag_values=FLAGS)
 flags.DEFINE_integer('batch_size', 32, 'Images per batch.', flag_values=FLAGS)
 cli.define_data_flags(FLAGS)
+flags.mark_flag_as_required('data_dir', flag_values=FLAGS)
 
 
 def _compare_export():
@@ -65,9 +66,6 @@ def _compare_export():
 
 def main():
   """Evaluate and print the report."""
-  if not FLAGS.data_dir:
-    raise ValueError('pass --data_dir, the image folder to score (with the '
-                     "run's class subfolders).")
   if FLAGS.model_path:
     return _compare_export()
   if not FLAGS.train_dir:

@@ -46,30 +46,13 @@ flags.DEFINE_string('data_dir', None,
                     'on its training split).', flag_values=FLAGS)
 flags.DEFINE_integer('calibration_images', calibration.DEFAULT_COUNT,
                      'Training images int8 calibrates on.', flag_values=FLAGS)
-flags.DEFINE_string('train_dir', None, 'Folder a training run wrote.',
-                    flag_values=FLAGS)
-flags.DEFINE_string('checkpoint_path', None,
-                    'Checkpoint prefix; default: the newest in train_dir.',
-                    flag_values=FLAGS)
-REQUIRED = (('train_dir', 'the folder a training run wrote'),
-            ('export_dir', 'a new (or empty) folder for the export'))
-
-
-def _check_flags():
-  """Raise naming the first flag left out or out of range.
-
-  Required flags are checked here rather than by absl, so that a stray
-  positional argument is named first.
-  """
-  for name, what in REQUIRED:
-    if not FLAGS[name].value:
-      raise ValueError('pass --%s, %s.' % (name, what))
-  checks.check_count('calibration_images', FLAGS.calibration_images, 1)
+cli.define_trained_run_flags(FLAGS)
+flags.mark_flag_as_required('export_dir', flag_values=FLAGS)
 
 
 def main():
   """Export and say what was written."""
-  _check_flags()
+  checks.check_count('calibration_images', FLAGS.calibration_images, 1)
   manifest = deploy.export_model(
       FLAGS.train_dir, FLAGS.export_dir, format=FLAGS.format,
       precision=FLAGS.precision, data_dir=FLAGS.data_dir,

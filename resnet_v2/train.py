@@ -23,25 +23,11 @@ from resnet_v2.training import run_dir
 
 FLAGS = flags.FlagValues()
 cli.define_dataclass_flags(FLAGS, options_lib.TrainOptions)
-REQUIRED = (('data_dir', 'the folder with one subfolder of images per class'),
-            ('train_dir', 'the folder for checkpoints (new, or a run of this '
-             'model to resume)'))
-
-
-def _check_required():
-  """Raise naming the first required flag left out, and what it takes.
-
-  Checked here rather than by absl, so that a stray positional argument
-  is named first.
-  """
-  for name, what in REQUIRED:
-    if not FLAGS[name].value:
-      raise ValueError('pass --%s, %s.' % (name, what))
+flags.mark_flags_as_required(['data_dir', 'train_dir'], flag_values=FLAGS)
 
 
 def main():
   """Train, then score the validation split if there is one."""
-  _check_required()
   options = options_lib.TrainOptions(**{
       field.name: FLAGS[field.name].value
       for field in dataclasses.fields(options_lib.TrainOptions)})

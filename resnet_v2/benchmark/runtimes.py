@@ -32,6 +32,7 @@ from resnet_v2.deploy import calibration
 from resnet_v2.deploy import engines
 from resnet_v2.deploy import formats
 from resnet_v2.deploy import frozen
+from resnet_v2.nets import analysis
 from resnet_v2.nets import registry
 from resnet_v2.training import run_dir
 
@@ -164,7 +165,7 @@ def check_arguments(model, batch_size, image_size, num_batches, num_burn_in,
   """Raise a ValueError for a bad argument of ``run_runtimes``, up front."""
   registry.get_spec(model)
   checks.check_count('batch_size', batch_size, 1)
-  checks.check_count('image_size', image_size, 1)
+  analysis.check_image_size(model, image_size)
   checks.check_count('num_batches', num_batches, 1)
   checks.check_count('num_burn_in', num_burn_in, 0)
   checks.check_count('calibration_images', calibration_images, 1)

@@ -125,7 +125,6 @@ def check_spec(spec):
   checks.check_count('batch_size', spec.batch_size, 1)
   checks.check_count('num_batches', spec.num_batches, 1)
   checks.check_count('num_burn_in', spec.num_burn_in, 0)
-  checks.check_count('image_size', spec.image_size, 1)
   analysis.check_image_size(spec.model, spec.image_size)
   if spec.mode not in MODES:
     raise ValueError('mode must be one of %s; got %r.'

@@ -21,6 +21,7 @@ import dataclasses
 import importlib
 import logging as python_logging
 import os
+import re
 import sys
 
 from absl import flags
@@ -125,6 +126,10 @@ def errors_as_usage(program=None):
 def parse(flag_values, argv, doc, program=None):
   """Parse ``argv`` into ``flag_values``; help and bad flags exit here.
 
+  The first problem is named, in this order: an argument that is not a
+  flag, a flag this command does not take, a value that does not parse,
+  a required flag left out.
+
   Returns:
     ``argv[:1]``: every option is a --flag, so nothing else is left.
   """
@@ -132,16 +137,65 @@ def parse(flag_values, argv, doc, program=None):
     print(doc)
     print(flag_values.get_help())
     sys.exit(0)
+  stray = _stray_arguments(flag_values, argv[1:])
+  if stray:
+    fail('unexpected arguments %s: every option is a --flag (see --help).'
+         % ' '.join(stray), program)
   try:
-    rest = flag_values(argv)
+    return flag_values(argv)[:1]
   except flags.UnrecognizedFlagError as error:
     fail(_unknown_flag_message(error, argv[0]), program)
+  except flags.IllegalFlagValueError as error:
+    fail(_illegal_value_message(error, flag_values), program)
   except flags.Error as error:
     fail(error, program)
-  if len(rest) > 1:
-    fail('unexpected arguments %s: every option is a --flag (see --help).'
-         % ' '.join(rest[1:]), program)
-  return rest
+
+
+def _stray_arguments(flag_values, arguments):
+  """The arguments that are neither a flag nor the value of one.
+
+  absl takes ``--flag value`` as well as ``--flag=value`` for a flag that
+  is not boolean, so the word after such a flag (or after a flag this
+  command does not know, which is reported as such) is its value.
+  """
+  stray, takes_value = [], False
+  for index, argument in enumerate(arguments):
+    if argument == '--':
+      return stray + arguments[index + 1:]
+    if takes_value:
+      takes_value = False
+    elif argument.startswith('-'):
+      name = argument.lstrip('-')
+      takes_value = '=' not in name and (name not in flag_values or
+                                         not flag_values[name].boolean)
+    else:
+      stray.append(argument)
+  return stray
+
+
+_REQUIRED = re.compile(r'Flag --(\w+) must have a value other than None')
+_UNPARSED = re.compile(r'^flag --(\w+)=(.*?): ')
+# The parser of a number flag -> what its value must look like.
+_NUMBER_KINDS = {flags.IntegerParser: 'a whole number',
+                 flags.FloatParser: 'a number'}
+
+
+def _illegal_value_message(error, flag_values):
+  """absl's message for a bad value, with what would work."""
+  message = str(error)
+  required = _REQUIRED.search(message)
+  if required:
+    flag = flag_values[required.group(1)]
+    return '--%s is required: %s' % (flag.name, flag.help)
+  unparsed = _UNPARSED.match(message)
+  if unparsed and unparsed.group(1) in flag_values:
+    flag = flag_values[unparsed.group(1)]
+    kind = _NUMBER_KINDS.get(type(flag.parser))
+    if kind:
+      return ('--%s=%s is not %s: pass e.g. --%s=%s (the default).'
+              % (flag.name, unparsed.group(2), kind, flag.name,
+                 flag.default))
+  return message
 
 
 def _unknown_flag_message(error, program_path):

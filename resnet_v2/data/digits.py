@@ -109,11 +109,9 @@ def _main(argv):
                      flag_values=flag_values)
   flags.DEFINE_integer('seed', 0, 'Fixes which images are held out.',
                        flag_values=flag_values)
+  flags.mark_flag_as_required('out_dir', flag_values=flag_values)
   cli.parse(flag_values, argv, __doc__)
   with cli.errors_as_usage():
-    if not flag_values.out_dir:
-      raise ValueError('pass --out_dir, a new (or empty) folder for the '
-                       'train/ and test/ image folders.')
     try:
       train, test = write_digits(flag_values.out_dir,
                                  flag_values.test_fraction, flag_values.seed)

@@ -176,6 +176,9 @@ def check_options(options: TrainOptions) -> None:
                       hint=', e.g. 0.2 to hold out a fifth of every class')
   checks.check_number('weight_decay', options.weight_decay, at_least=0.0)
   checks.check_count('warmup_steps', options.warmup_steps, 0)
+  if not (checks.is_int(options.seed) and 0 <= options.seed < 2 ** 32):
+    raise ValueError('seed must be an int in [0, 2**32 - 1], e.g. 0; got %r.'
+                     % (options.seed,))
   checks.check_count('cpu_replicas', options.cpu_replicas, 0)
   checks.check_number('worker_timeout', options.worker_timeout, above=0.0)
   distribution.check_strategy(options.strategy)

@@ -107,6 +107,11 @@ def open_run(train_dir, checkpoint_path=None) -> TrainedRun:
     ValueError: if ``train_dir`` has no run record or no checkpoint.
   """
   record = require_run(train_dir)
+  if not checkpoint_path and not latest_checkpoint(train_dir):
+    raise ValueError(
+        'train_dir %r holds no readable checkpoint yet: train first '
+        '(python -m resnet_v2.train --train_dir=%s ...), or pass '
+        '--checkpoint_path.' % (train_dir, train_dir))
   checkpoint = checkpoints.resolve(checkpoint_path or train_dir)
   return TrainedRun(train_dir, record, checkpoint)
 
