@@ -23,6 +23,7 @@ run would have had.
 """
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 
@@ -67,9 +68,28 @@ def _run_record(options, class_names, image_size):
       'validation_split': options.validation_split,
       'seed': options.seed,
       'data_dir': os.path.abspath(options.data_dir),
-      run_dir.CHANGEABLE_KEY: {key: getattr(options, key) for key in (
-          'max_steps', 'epochs', 'learning_rate', 'log_every', 'save_every')},
+      run_dir.CHANGEABLE_KEY: _settings(options),
   }
+
+
+# Options the record holds above, or that name folders rather than settings.
+_NOT_SETTINGS = ('data_dir', 'train_dir', 'model', 'image_size',
+                 'validation_split', 'seed', 'central_fraction')
+
+
+def _settings(options):
+  """Every other option, as JSON values: what a resume may change.
+
+  ``run_dir.claim`` notes each change with the step it happened at, so a
+  resume with another batch size or learning rate is on record.
+  """
+  settings = {}
+  for field in dataclasses.fields(options):
+    if field.name not in _NOT_SETTINGS:
+      value = getattr(options, field.name)
+      settings[field.name] = (list(value) if isinstance(value, (list, tuple))
+                              else value)
+  return settings
 
 
 def _resume_step(train_dir):

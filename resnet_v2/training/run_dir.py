@@ -263,11 +263,14 @@ def _note_changes(existing, run, step):
   """``existing`` with the changed resumable settings noted at ``step``."""
   old = existing.get(CHANGEABLE_KEY, {})
   new = run.get(CHANGEABLE_KEY, {})
-  changes = {key: [old.get(key), value] for key, value in new.items()
-             if old.get(key) != value}
-  if not changes:
+  merged = dict(old, **new)
+  if merged == old:
     return existing
-  record = dict(existing, **{CHANGEABLE_KEY: dict(old, **new)})
+  record = dict(existing, **{CHANGEABLE_KEY: merged})
+  changes = {key: [old[key], value] for key, value in new.items()
+             if key in old and old[key] != value}
+  if not changes:
+    return record
   record['changes'] = existing.get('changes', []) + [
       {'step': step, 'settings': changes}]
   return record
@@ -277,7 +280,8 @@ def claim(train_dir, run, step=0):
   """Make ``train_dir`` the home of ``run``, or raise if another run owns it.
 
   A new or empty folder gets ``run`` written. A resumed run keeps its
-  record; resumable settings (``run['settings']``: steps, learning rate,
+  record; resumable settings (``run['settings']``: every training option
+  that does not define the run, such as steps, learning rate, batch size,
   log and save intervals) that differ are updated and noted in
   ``record['changes']`` with the ``step`` they changed at.
 

@@ -110,7 +110,8 @@ def test_depths_sweep_every_model(cli, fast_peak):
     (['--image_size=16'], 'image_size=16 is too small for resnet_v2_50'),
     (['--mode=train'], '--mode must be forward, forward_backward or both'),
     (['--precision=fp16'], "precision must be one of 'fp32', 'bf16'"),
-    (['--batch_size=many'], 'flag --batch_size=many'),
+    (['--batch_size=many'], '--batch_size=many is not a whole number: pass '
+     'e.g. --batch_size=32'),
     (['--json_out=/no/such/dir/speed.json'], '--json_out=/no/such/dir/'
      'speed.json cannot be written'),
     (['resnet_v2_50'], 'unexpected arguments resnet_v2_50'),

@@ -187,6 +187,13 @@ def test_resumable_settings_may_change_and_are_noted_with_their_step(
   assert record['settings']['max_steps'] == 5
   assert record['changes'] == [{'step': 4, 'settings': {
       'max_steps': [4, 5], 'learning_rate': [0.01, 0.02]}}]
+  training.train(small_options(images, copy, max_steps=6, save_every=2,
+                               learning_rate=0.02, batch_size=2,
+                               momentum=0.8))
+  record = run_dir.read_run(copy)
+  assert record['changes'][1:] == [{'step': 5, 'settings': {
+      'max_steps': [5, 6], 'batch_size': [4, 2], 'momentum': [0.9, 0.8]}}]
+  assert record['settings']['batch_size'] == 2
 
 
 @pytest.mark.parametrize('field, value, message', [
