@@ -9,13 +9,18 @@ the same afterwards, and a folder that did not exist still does not. For
 the batch size, the image size and a train_dir of another model, the
 advice is followed and the run then trains.
 
-The cases run a few at a time in one pool (most fail at parse or check
-time, so each costs about one TensorFlow import); the tests then check
-their outcomes one by one.
+Scripts, the digits writer and one case of each package command (its stray
+argument, the first thing ``cli.run`` checks) run as real processes, a few
+at a time; every other case of a package command goes through the same
+``cli.run`` path inside this process, which spares each case a TensorFlow
+import of its own. The tests then check the outcomes one by one.
 """
 
 import collections
 import concurrent.futures
+import contextlib
+import importlib
+import io
 import os
 import pathlib
 import re
@@ -26,6 +31,7 @@ import sys
 import pytest
 
 from resnet_v2 import training
+from resnet_v2.common import cli
 
 from image_sets import small_options
 from image_sets import write_grey_classes
@@ -330,13 +336,41 @@ def follow_advice(bad_case, places, message):
   return run_command(command_line(bad_case.command, changed, places))
 
 
+def in_process(bad_case):
+  """Whether the case runs inside this process (see the module's doc)."""
+  return (bad_case.command[0] == '-m' and bad_case.command != DIGITS and
+          not bad_case.id.endswith('-stray-argument'))
+
+
+def run_in_process(command, arguments):
+  """Run a package command's ``cli.run`` here, as ``python -m`` would; its
+  exit status and output as a CompletedProcess."""
+  module = importlib.import_module(command[1])
+  argv = [module.__file__] + command[2:] + list(arguments)
+  stdout, stderr = io.StringIO(), io.StringIO()
+  status = 0
+  try:
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+      cli.run(module.main, module.FLAGS, module.__doc__, argv=argv)
+  except SystemExit as exit_info:
+    status = exit_info.code
+  finally:
+    module.FLAGS.unparse_flags()
+  return subprocess.CompletedProcess(argv, status, stdout.getvalue(),
+                                     stderr.getvalue())
+
+
 def run_case(bad_case, places):
   """Run one case (and its advice, if it has one); return its Outcome."""
   places = dict(places, new=os.path.join(places['new_root'], bad_case.id))
   watched = watched_paths(bad_case, places)
   before = {name: snapshot(path) for name, path in watched.items()}
-  finished = run_command(command_line(bad_case.command, bad_case.arguments,
-                                      places))
+  if in_process(bad_case):
+    finished = run_in_process(bad_case.command,
+                              [a.format(**places) for a in bad_case.arguments])
+  else:
+    finished = run_command(command_line(bad_case.command, bad_case.arguments,
+                                        places))
   after = {name: snapshot(path) for name, path in watched.items()}
   followed = None
   if finished.returncode == 2 and bad_case.id in FOLLOWED:
@@ -380,11 +414,16 @@ def places(images, tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def outcomes(places):
-  """Every case's Outcome by id, run ``PARALLEL_RUNS`` at a time."""
+  """Every case's Outcome by id: processes ``PARALLEL_RUNS`` at a time in
+  the background while the in-process cases run one by one."""
   with concurrent.futures.ThreadPoolExecutor(PARALLEL_RUNS) as pool:
     futures = {bad_case.id: pool.submit(run_case, bad_case, places)
-               for bad_case in ALL_CASES}
-    return {case_id: future.result() for case_id, future in futures.items()}
+               for bad_case in ALL_CASES if not in_process(bad_case)}
+    found = {bad_case.id: run_case(bad_case, places)
+             for bad_case in ALL_CASES if in_process(bad_case)}
+    found.update((case_id, future.result())
+                 for case_id, future in futures.items())
+  return found
 
 
 def check_refused(outcome):
