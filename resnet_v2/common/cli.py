@@ -36,6 +36,7 @@ from resnet_v2.common import flag_owners
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
 USAGE_ERROR_EXIT = 2
+INTERRUPTED_EXIT = 130  # 128 + SIGINT, as a shell reports it
 HELP_FLAGS = ('-h', '--help', '--helpshort', '--helpfull', '-?')
 
 
@@ -227,6 +228,12 @@ def run(main, flag_values, doc, argv=None):
   """
   parse(flag_values, sys.argv if argv is None else argv, doc)
   quiet_logs()
-  with errors_as_usage():
-    status = main()
+  try:
+    with errors_as_usage():
+      status = main()
+  except KeyboardInterrupt:
+    # Ctrl-C outside training (which saves and stops by itself): one line,
+    # and the shell's status for SIGINT, instead of a traceback.
+    sys.stderr.write('interrupted (Ctrl-C).\n')
+    status = INTERRUPTED_EXIT
   sys.exit(status)
