@@ -253,7 +253,9 @@ def select(folder, subset, validation_split, seed):
   if subset == 'all':
     return folder
   if subset == 'validation' and not validation_split:
-    raise ValueError("subset='validation' needs validation_split > 0 (the "
-                     'fraction training held out), e.g. 0.2.')
+    raise ValueError(
+        "subset='validation' needs a run that held images out, but this one "
+        'trained with validation_split=0: evaluate subset=all (or training), '
+        'or train a new run with a validation split, e.g. 0.2.')
   training, validation = split(folder, validation_split, seed)
   return training if subset == 'training' else validation

@@ -118,3 +118,16 @@ def test_evaluate_needs_a_train_dir(trained, tmp_path):
   images, _ = trained
   with pytest.raises(ValueError, match='has no run.json'):
     evaluation.evaluate(str(tmp_path), images)
+
+
+def test_the_validation_subset_of_a_run_without_one_points_to_all(
+    tmp_path_factory):
+  images = write_grey_classes(str(tmp_path_factory.mktemp('images')),
+                              [30, 230], per_class=3)
+  train_dir = str(tmp_path_factory.mktemp('run'))
+  training.train(small_options(images, train_dir, max_steps=1))
+  with pytest.raises(ValueError, match="subset='validation' needs a run that "
+                     'held images out, but this one trained with '
+                     'validation_split=0: evaluate subset=all'):
+    evaluation.evaluate(train_dir, images, subset='validation')
+  assert evaluation.evaluate(train_dir, images, subset='all').num_images == 6
