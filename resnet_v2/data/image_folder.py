@@ -99,9 +99,9 @@ def scan(data_dir):
       found += [os.path.join(root, f) for f in sorted(files) if _is_image(f)]
     if not found:
       raise ValueError(
-          'class folder %r has no images (%s): add images to it or remove '
-          'the folder.' % (os.path.join(data_dir, name),
-                           ', '.join(IMAGE_EXTENSIONS)))
+          'class folder %r has no images (%s): add images to it, or move the '
+          'folder out of %r.' % (os.path.join(data_dir, name),
+                                 ', '.join(IMAGE_EXTENSIONS), data_dir))
     paths += found
     labels += [label] * len(found)
   return ImageFolder(tuple(class_names), tuple(paths), tuple(labels))

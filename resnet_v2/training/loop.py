@@ -355,7 +355,7 @@ def _initial_restore(model, options, saver, latest):
 def _prepare(options):
   """Checks that need no TensorFlow runtime: options, folder, train_dir."""
   options_lib.check_options(options)
-  options_lib.check_train_dir(options.train_dir)
+  options_lib.check_train_dir(options.train_dir, options.data_dir)
   image_size = options_lib.resolve_image_size(options.model,
                                               options.image_size)
   folder = image_folder.scan(options.data_dir)

@@ -186,10 +186,20 @@ def check_options(options: TrainOptions) -> None:
   precision_lib.check_precision_supported(options.precision)
 
 
-def check_train_dir(train_dir: str) -> None:
-  """Raise unless ``train_dir`` is (or can become) a writable folder."""
+def check_train_dir(train_dir: str, data_dir: Optional[str] = None) -> None:
+  """Raise unless ``train_dir`` is (or can become) a writable folder.
+
+  It must also lie outside ``data_dir``: a folder there would be read as
+  one more class of images the next time the data is scanned.
+  """
   if not train_dir:
     raise ValueError('train_dir is empty: pass the folder for checkpoints.')
+  if data_dir and _inside(train_dir, data_dir):
+    raise ValueError(
+        'train_dir %r is inside data_dir %r, where it would be read as a '
+        'class of images: pass a train_dir outside the image folder (a run '
+        'already there can be moved out and resumed from its new place).'
+        % (train_dir, data_dir))
   if os.path.exists(train_dir) and not os.path.isdir(train_dir):
     raise ValueError('train_dir %r is a file, not a folder: pass a folder '
                      'path (new or holding a run of this model).'
@@ -200,6 +210,12 @@ def check_train_dir(train_dir: str) -> None:
   if not os.access(existing, os.W_OK | os.X_OK):
     raise ValueError('train_dir %r cannot be written (%r is not writable): '
                      'pass a folder you can write to.' % (train_dir, existing))
+
+
+def _inside(path: str, folder: str) -> bool:
+  """Whether ``path`` is ``folder`` or lies below it (links resolved)."""
+  path, folder = os.path.realpath(path), os.path.realpath(folder)
+  return os.path.commonpath([path, folder]) == folder
 
 
 def resolve_image_size(model: str, image_size: Optional[int]) -> int:

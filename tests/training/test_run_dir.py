@@ -276,3 +276,26 @@ def test_a_failed_checkpoint_write_stops_the_run_and_keeps_the_last_one(
   resumed = training.train(small_options(images, train_dir, max_steps=6,
                                          save_every=2))
   assert [step for step, _, _ in resumed.history] == [3, 4, 5, 6]
+
+
+def test_a_train_dir_inside_the_data_dir_is_refused_and_moving_it_out_works(
+    tmp_path):
+  data_dir = write_grey_classes(str(tmp_path / 'photos'), [30, 230])
+  inside = os.path.join(data_dir, 'run')
+  with pytest.raises(ValueError, match="train_dir '.*photos/run' is inside "
+                     "data_dir '.*photos', where it would be read as a class "
+                     'of images: pass a train_dir outside the image folder'):
+    training.train(small_options(data_dir, inside, max_steps=1))
+  assert sorted(os.listdir(data_dir)) == ['class_0', 'class_1']
+  # A run that got there (copied in by hand) is refused too, untouched, and
+  # resumes once moved out, as the message says.
+  outside = str(tmp_path / 'run')
+  training.train(small_options(data_dir, outside, max_steps=1))
+  shutil.move(outside, inside)
+  before = _snapshot(inside)
+  with pytest.raises(ValueError, match='is inside data_dir'):
+    training.train(small_options(data_dir, inside, max_steps=2))
+  assert _snapshot(inside) == before
+  shutil.move(inside, outside)
+  result = training.train(small_options(data_dir, outside, max_steps=2))
+  assert [step for step, _, _ in result.history] == [2]
