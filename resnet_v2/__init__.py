@@ -60,14 +60,17 @@ class _QuietLoader(_importlib_abc.Loader):
     self._loader = loader
 
   def create_module(self, spec):
+    """The module object TensorFlow's loader makes."""
     return self._loader.create_module(spec)
 
   def exec_module(self, module):
+    """Run TensorFlow's ``__init__`` quietly, then the tf-slim fix."""
     with _stderr_held_back():
       self._loader.exec_module(module)
       _importlib.import_module('resnet_v2.nets.compat')
 
   def __getattr__(self, name):
+    """Anything else (resources, source) from TensorFlow's loader."""
     return getattr(self._loader, name)
 
 
@@ -75,6 +78,7 @@ class _QuietTensorFlowFinder(_importlib_abc.MetaPathFinder):
   """Finds TensorFlow once, the first time anything imports it."""
 
   def find_spec(self, fullname, path=None, target=None):
+    """TensorFlow's own spec with the quiet loader; then steps aside."""
     if fullname != 'tensorflow':
       return None
     _sys.meta_path.remove(self)
