@@ -100,7 +100,8 @@ def test_split_holds_out_the_same_fraction_of_every_class(tmp_path):
 
 def test_validation_subset_needs_a_split(tmp_path):
   folder = image_folder.scan(make_folder(str(tmp_path), {'a': 2}))
-  with pytest.raises(ValueError, match='validation_split > 0'):
+  with pytest.raises(ValueError, match='needs a run that held images out, '
+                     'but this one trained with validation_split=0'):
     image_folder.select(folder, 'validation', 0.0, seed=0)
   with pytest.raises(ValueError, match=r'validation_split must be in \[0, 1\)'):
     image_folder.split(folder, 1.0, seed=0)
