@@ -72,9 +72,9 @@ def _run_record(options, class_names, image_size):
   }
 
 
-# Options the record holds above, or that name folders rather than settings.
-_NOT_SETTINGS = ('data_dir', 'train_dir', 'model', 'image_size',
-                 'validation_split', 'seed', 'central_fraction')
+# Options that are not resumable settings: those that define the run, the
+# folder it is written to, and the crop the record holds for evaluation.
+_NOT_SETTINGS = run_dir.MEANING_KEYS + ('train_dir', 'central_fraction')
 
 
 def _settings(options):
