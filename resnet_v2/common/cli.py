@@ -193,9 +193,10 @@ def _illegal_value_message(error, flag_values):
     flag = flag_values[unparsed.group(1)]
     kind = _NUMBER_KINDS.get(type(flag.parser))
     if kind:
-      return ('--%s=%s is not %s: pass e.g. --%s=%s (the default).'
-              % (flag.name, unparsed.group(2), kind, flag.name,
-                 flag.default))
+      example = ('%s (the default)' % flag.default if flag.default is not None
+                 else '10')
+      return ('--%s=%s is not %s: pass e.g. --%s=%s.'
+              % (flag.name, unparsed.group(2), kind, flag.name, example))
   return message
 
 

@@ -22,6 +22,8 @@ def flag_values():
                        flag_values=values)
   flags.DEFINE_string('data_dir', None, 'Folder of class subfolders.',
                       flag_values=values)
+  flags.DEFINE_integer('max_steps', None, 'Steps to train.',
+                       flag_values=values)
   flags.mark_flag_as_required('data_dir', flag_values=values)
   return values
 
@@ -51,6 +53,8 @@ def test_values_given_as_the_next_word_are_not_stray(flag_values):
      'a whole number: pass e.g. --batch_size=32 (the default).\n'),
     (['--data_dir=x', '--learning_rate=fast'], 'error: --learning_rate=fast '
      'is not a number: pass e.g. --learning_rate=0.1 (the default).\n'),
+    (['--data_dir=x', '--max_steps=many'], 'error: --max_steps=many is not '
+     'a whole number: pass e.g. --max_steps=10.\n'),
     ([], 'error: --data_dir is required: Folder of class subfolders.\n'),
     (['--data_dir=x', '--batch_sise=3'], "error: Unknown command line flag "
      "'batch_sise'. Did you mean: batch_size ? (see --help for the flags "
@@ -63,8 +67,9 @@ def test_each_mistake_is_one_line_and_status_2(flag_values, capsys,
 
 def test_the_advised_values_parse(flag_values):
   cli.parse(flag_values, ['tool', '--data_dir=x', '--batch_size=32',
-                          '--learning_rate=0.1'], 'doc')
-  assert (flag_values.batch_size, flag_values.learning_rate) == (32, 0.1)
+                          '--learning_rate=0.1', '--max_steps=10'], 'doc')
+  assert (flag_values.batch_size, flag_values.learning_rate,
+          flag_values.max_steps) == (32, 0.1, 10)
 
 
 def test_ctrl_c_outside_training_is_one_line_and_status_130(flag_values,
