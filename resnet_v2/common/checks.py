@@ -11,6 +11,7 @@ came through::
 
 import math
 import numbers
+import os
 from typing import Any, Optional
 
 
@@ -60,3 +61,17 @@ def _range_text(above, at_least, below, at_most):
   if high is not None:
     return '%s %g' % ('<' if below is not None else '<=', high)
   return ''
+
+
+def check_writable(name: str, path: str) -> None:
+  """Raise unless ``path`` exists as something writable or can be created.
+
+  The nearest folder that exists on the way up must be writable, so that
+  the missing ones (and ``path``) can be made there.
+  """
+  existing = path
+  while not os.path.exists(existing):
+    existing = os.path.dirname(os.path.abspath(existing))
+  if not os.access(existing, os.W_OK | os.X_OK):
+    raise ValueError('%s %r cannot be written (%r is not writable): pass a '
+                     'folder you can write to.' % (name, path, existing))

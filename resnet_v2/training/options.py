@@ -204,12 +204,7 @@ def check_train_dir(train_dir: str, data_dir: Optional[str] = None) -> None:
     raise ValueError('train_dir %r is a file, not a folder: pass a folder '
                      'path (new or holding a run of this model).'
                      % (train_dir,))
-  existing = train_dir
-  while not os.path.exists(existing):
-    existing = os.path.dirname(os.path.abspath(existing))
-  if not os.access(existing, os.W_OK | os.X_OK):
-    raise ValueError('train_dir %r cannot be written (%r is not writable): '
-                     'pass a folder you can write to.' % (train_dir, existing))
+  checks.check_writable('train_dir', train_dir)
 
 
 def _inside(path: str, folder: str) -> bool:

@@ -19,6 +19,7 @@ import os
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
+from resnet_v2.common import checks
 from resnet_v2.data import preprocessing
 from resnet_v2.training import checkpoints
 from resnet_v2.training import run_dir
@@ -85,6 +86,7 @@ def check_export_dir(export_dir, name='export_dir'):
                                      os.listdir(export_dir)):
     raise ValueError('%s %r already exists and is not empty: pass a new '
                      'folder (nothing is overwritten).' % (name, export_dir))
+  checks.check_writable(name, export_dir)
 
 
 def export_saved_model(train_dir, export_dir, checkpoint_path=None):

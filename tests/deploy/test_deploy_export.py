@@ -175,3 +175,18 @@ def test_an_export_killed_midway_leaves_no_export_and_a_rerun_works(
   assert (export_dir / 'saved_model.pb').is_file()
   assert json.loads((export_dir / 'model.json').read_text())['format'] == (
       'saved_model')
+
+
+def test_an_export_dir_that_cannot_be_written_is_one_line(run, tmp_path,
+                                                          monkeypatch):
+  _, train_dir = run
+  read_only = str(tmp_path / 'read_only')
+  os.makedirs(read_only)
+  real_access = os.access
+  monkeypatch.setattr(os, 'access', lambda path, mode: (
+      False if path == read_only else real_access(path, mode)))
+  with pytest.raises(ValueError, match="export_dir '.*read_only/model' cannot "
+                     r"be written \('.*read_only' is not writable\): pass a "
+                     'folder you can write to'):
+    deploy.export_model(train_dir, os.path.join(read_only, 'model'))
+  assert os.listdir(read_only) == []
