@@ -32,8 +32,12 @@ def to_unit_range(image):
 
 
 def to_model_range(image, value_range=DEFAULT_VALUE_RANGE):
-  """Map [0, 1] pixels to ``value_range`` ([-1, 1] for the TF-Slim nets)."""
-  low, high = value_range
+  """Map [0, 1] pixels to ``value_range`` ([-1, 1] for the TF-Slim v2 nets).
+
+  Each bound is a number or one per RGB channel, so the v1 releases'
+  mean subtraction (``x * 255 - mean``) is the same linear map.
+  """
+  low, high = (tf.constant(bound, tf.float32) for bound in value_range)
   return image * (high - low) + low
 
 

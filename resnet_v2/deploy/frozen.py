@@ -18,7 +18,7 @@ import tf_slim as slim
 
 from resnet_v2.common import precision as precision_lib
 from resnet_v2.nets import zoo
-from resnet_v2.training import checkpoints
+from resnet_v2.nets import checkpoints
 
 INPUT_NAME = 'images'
 OUTPUT_NAME = 'logits'

@@ -7,7 +7,7 @@
   training.export_saved_model('runs/photos', 'models/photos')
 """
 
-from resnet_v2.training.checkpoints import CheckpointMismatchError
+from resnet_v2.nets.checkpoints import CheckpointMismatchError
 from resnet_v2.training.evaluation import EvalResult
 from resnet_v2.training.evaluation import evaluate
 from resnet_v2.training.loop import train

@@ -21,7 +21,7 @@ from resnet_v2.common import precision as precision_lib
 from resnet_v2.common import tables
 from resnet_v2.data import image_folder
 from resnet_v2.data import pipeline
-from resnet_v2.training import checkpoints
+from resnet_v2.nets import checkpoints
 from resnet_v2.training import run_dir
 
 TOP_K = 5

@@ -22,7 +22,7 @@ import time
 from resnet_v2.common import tables
 from resnet_v2.nets import registry
 from resnet_v2.nets import zoo
-from resnet_v2.training import checkpoints
+from resnet_v2.nets import checkpoints
 
 RUN_FILE = 'run.json'
 OWNERSHIP_KEYS = ('model', 'class_names')

@@ -21,7 +21,7 @@ import tf_slim as slim
 
 from resnet_v2.common import checks
 from resnet_v2.data import preprocessing
-from resnet_v2.training import checkpoints
+from resnet_v2.nets import checkpoints
 from resnet_v2.training import run_dir
 
 DEFAULT_SIGNATURE = 'serving_default'

@@ -9,7 +9,7 @@ import tf_slim as slim
 from tf_slim.nets import resnet_v2 as slim_resnet_v2
 
 import resnet_v2
-from resnet_v2.training import checkpoints
+from resnet_v2.nets import checkpoints
 from resnet_v2.training import run_dir
 
 

@@ -159,22 +159,79 @@ def latest_readable(folder):
   return None
 
 
-def resolve(checkpoint_path):
-  """The checkpoint prefix ``checkpoint_path`` names, or its folder's latest.
+# Files beside a checkpoint that are not one: V2 parts, graphs, records.
+_NOT_CHECKPOINTS = ('.index', '.meta', '.graph', '.pb', '.pbtxt', '.json',
+                    '.txt', '.gz', '.tar', '.lock')
+ACCEPTED_FORMS = (
+    "a TF1 checkpoint file in the V1 format (such as TF-Slim's released "
+    'resnet_v2_50.ckpt), a checkpoint prefix (model.ckpt-1000, the part '
+    'before .index), a folder with a "checkpoint" state file, or a folder '
+    'holding exactly one checkpoint')
+
+
+def _v1_file(path):
+  """Whether ``path`` is a single-file (V1 format) checkpoint that opens."""
+  if not os.path.isfile(path) or os.path.isfile(path + '.index'):
+    return False
+  try:
+    tf.train.load_checkpoint(path)
+  except (tf.errors.OpError, ValueError):
+    return False
+  return True
+
+
+def _checkpoints_in(folder):
+  """The checkpoints lying in ``folder``: V2 prefixes and V1 files."""
+  found = []
+  for name in sorted(os.listdir(folder)):
+    path = os.path.join(folder, name)
+    if name.endswith('.index'):
+      found.append(path[:-len('.index')])
+    elif ('.data-' not in name and not name.startswith(('.', 'events.')) and
+          not name.endswith(_NOT_CHECKPOINTS) and _v1_file(path)):
+      found.append(path)
+  return found
+
+
+def _in_folder(folder):
+  """The checkpoint of ``folder``: its state file's newest readable one,
+  else the only checkpoint in it; None when there is none.
 
   Raises:
-    ValueError: if there is no checkpoint there.
+    ValueError: for a folder with several checkpoints and no state file.
   """
-  if checkpoint_path and tf.gfile.IsDirectory(checkpoint_path):
-    latest = latest_readable(checkpoint_path)
-    if latest:
-      return latest
-  elif checkpoint_path and tf.gfile.Exists(checkpoint_path + '.index'):
-    return checkpoint_path
-  raise ValueError(
-      'checkpoint_path %r is not a checkpoint: pass a checkpoint prefix such '
-      'as model.ckpt-1000 (the part before .index) or a folder with a '
-      '"checkpoint" file.' % (checkpoint_path,))
+  latest = latest_readable(folder)
+  if latest or tf.train.get_checkpoint_state(folder) is not None:
+    return latest
+  found = _checkpoints_in(folder)
+  if len(found) > 1:
+    raise ValueError(
+        'checkpoint_path %r holds %d checkpoints and no "checkpoint" state '
+        'file: pass one of them, e.g. %s.' % (folder, len(found), found[-1]))
+  return found[0] if found else None
+
+
+def resolve(checkpoint_path):
+  """The checkpoint ``checkpoint_path`` names, ready for ``load_checkpoint``.
+
+  Every form TF-Slim and TensorFlow write is taken: a single V1 file (as
+  released), a V2 prefix, a folder whose ``checkpoint`` state file names
+  the latest, and a folder with exactly one checkpoint and no state file
+  (an untarred release).
+
+  Raises:
+    ValueError: if there is no checkpoint there, saying which forms work.
+  """
+  found = None
+  if checkpoint_path and os.path.isdir(checkpoint_path):
+    found = _in_folder(checkpoint_path)
+  elif checkpoint_path and (tf.gfile.Exists(checkpoint_path + '.index') or
+                            _v1_file(checkpoint_path)):
+    found = checkpoint_path
+  if found:
+    return found
+  raise ValueError('checkpoint_path %r is not a checkpoint: pass %s.'
+                   % (checkpoint_path, ACCEPTED_FORMS))
 
 
 def find_mismatches(checkpoint, variables):
