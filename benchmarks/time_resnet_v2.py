@@ -15,7 +15,7 @@ Side by side with TF-Slim's reference and Keras' ResNet50V2, in bf16 too:
 
   python benchmarks/time_resnet_v2.py --compare --precision=fp32,bf16
 
-The Keras layer (resnet_v2.keras.ResNetV2 in a tf.function) against the
+The Keras layer (resnet_v2.tf_keras.ResNetV2 in a tf.function) against the
 graph build, forward and forward-backward, interleaved in one run:
 
   python benchmarks/time_resnet_v2.py --api=slim,keras --mode=both
@@ -87,7 +87,7 @@ flags.DEFINE_bool(
 flags.DEFINE_list(
     'api', ['slim'],
     'How the net runs: slim (the graph build, stepped by Session.run), keras '
-    '(the layer resnet_v2.keras.ResNetV2, stepped by a tf.function), or '
+    '(the layer resnet_v2.tf_keras.ResNetV2, stepped by a tf.function), or '
     'slim,keras to time both side by side, interleaved, with the ratio.',
     flag_values=FLAGS)
 flags.DEFINE_string(

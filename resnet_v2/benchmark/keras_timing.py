@@ -5,7 +5,7 @@
 
 The 'slim' API is the net as the rest of the benchmark times it: the graph
 builder in a TF1 graph, stepped by ``Session.run``. The 'keras' API is the
-same net as ``resnet_v2.keras.ResNetV2``, stepped by a ``tf.function``
+same net as ``resnet_v2.tf_keras.ResNetV2``, stepped by a ``tf.function``
 (forward: the inference logits; forward-backward: the gradients of
 ``tf.nn.l2_loss(logits)`` with respect to every trainable variable, with
 the batch-norm updates, as the graph step does). Both run in one process
@@ -18,7 +18,7 @@ from typing import Callable
 
 import tensorflow as tf
 
-from resnet_v2 import keras as resnet_keras
+from resnet_v2 import tf_keras as resnet_keras
 from resnet_v2.benchmark import comparison
 from resnet_v2.benchmark import peers
 from resnet_v2.benchmark import report
@@ -32,7 +32,7 @@ APIS = ('slim', 'keras')
 # What each API's timing lines and table rows call it.
 API_NAMES = {
     'slim': 'graph build (Session.run)',
-    'keras': 'resnet_v2.keras.ResNetV2 (tf.function)',
+    'keras': 'resnet_v2.tf_keras.ResNetV2 (tf.function)',
 }
 
 def check_apis(apis) -> list:

@@ -25,7 +25,7 @@ from resnet_v2.nets import spec
 def _tf1_variables_tracked() -> bool:
   """Whether eager code runs under a store that keeps TF1-style variables.
 
-  tf_keras' ``track_tf1_style_variables`` (the shim ``resnet_v2.keras``
+  tf_keras' ``track_tf1_style_variables`` (the shim ``resnet_v2.tf_keras``
   wraps the nets in) installs such a store; outside it, an eager
   ``tf.compat.v1.get_variable`` would make new variables on every call.
   """
@@ -38,14 +38,14 @@ def check_images(inputs) -> tf.Tensor:
   """Return ``inputs`` as a tensor, or raise if it is not a 4-D image batch.
 
   Eager execution is refused unless the variables are tracked (inside the
-  Keras layer ``resnet_v2.keras.ResNetV2``), since eager TF1-style code
+  Keras layer ``resnet_v2.tf_keras.ResNetV2``), since eager TF1-style code
   would otherwise create fresh variables on every call.
   """
   if tf.executing_eagerly() and not _tf1_variables_tracked():
     raise RuntimeError(
         'resnet_v2 builds TF1-style graphs: call it inside '
         '`with tf.Graph().as_default():` (or a tf.function), or run the net '
-        'eagerly as a Keras layer: '
+        'eagerly as a Keras model: '
         "resnet_v2.keras.ResNetV2('resnet_v2_50', num_classes=1000)(images).")
   inputs = tf.convert_to_tensor(inputs)
   shape = inputs.get_shape()

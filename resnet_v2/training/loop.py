@@ -4,9 +4,9 @@
                               model='resnet_v2_18', max_steps=1000,
                               strategy='multi_worker'))
 
-``train`` is TensorFlow 2 code: the net is the Keras layer
-``resnet_v2.keras.ResNetV2`` (TF-Slim's graph builder and variable names),
-and one training step is a ``tf.function`` that runs the forward and
+``train`` is TensorFlow 2 code: the net is the tf-keras layer
+``resnet_v2.tf_keras.ResNetV2`` (TF-Slim's graph builder and variable
+names), and one training step is a ``tf.function`` that runs the forward and
 backward pass on every replica of a ``tf.distribute`` strategy
 (``strategy.run``), sums the gradients over the replicas and takes one
 momentum-SGD step on every copy of the weights. With the default strategy
@@ -32,12 +32,12 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
-from resnet_v2 import keras as keras_nets
+from resnet_v2 import tf_keras as keras_nets
 from resnet_v2.common import precision as precision_lib
 from resnet_v2.data import image_folder
 from resnet_v2.data import pipeline
 from resnet_v2.nets import registry
-from resnet_v2.training import checkpoints
+from resnet_v2.nets import checkpoints
 from resnet_v2.training import distribution
 from resnet_v2.training import interrupts
 from resnet_v2.training import momentum as momentum_lib

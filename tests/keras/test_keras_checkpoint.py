@@ -12,8 +12,8 @@ import tf_slim as slim
 from tf_slim.nets import resnet_v2 as slim_resnet_v2
 
 from conftest import random_images
-from resnet_v2 import keras as resnet_keras
-from resnet_v2.training import checkpoints
+from resnet_v2 import tf_keras as resnet_keras
+from resnet_v2.nets import checkpoints
 
 
 @pytest.fixture(scope='module')

@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 from conftest import random_images
-from resnet_v2 import keras as resnet_keras
+from resnet_v2 import tf_keras as resnet_keras
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -26,7 +26,7 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices('CPU')[0]
 tf.config.set_logical_device_configuration(
     cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from resnet_v2 import keras as resnet_keras
+from resnet_v2 import tf_keras as resnet_keras
 
 
 def meet_other_replicas(getter, name, *args, **kwargs):

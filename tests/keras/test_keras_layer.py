@@ -16,8 +16,8 @@ import resnet_v2
 from conftest import max_relative_difference
 from conftest import random_images
 from conftest import randomize_variables
-from resnet_v2 import keras as resnet_keras
-from resnet_v2.training import checkpoints
+from resnet_v2 import tf_keras as resnet_keras
+from resnet_v2.nets import checkpoints
 
 NUM_CLASSES = 7
 WEIGHT_DECAY = 1e-4

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from conftest import max_relative_difference
 from conftest import random_images
-from resnet_v2 import keras as resnet_keras
+from resnet_v2 import tf_keras as resnet_keras
 
 
 class Classifier(tf.Module):

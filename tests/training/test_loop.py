@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from resnet_v2.training import checkpoints
+from resnet_v2.nets import checkpoints
 from resnet_v2.data import image_folder
 from resnet_v2.training import interrupts
 from resnet_v2.training import progress
 import resnet_v2
-from resnet_v2 import keras as resnet_keras
+from resnet_v2 import tf_keras as resnet_keras
 from resnet_v2 import training
 from resnet_v2.training import loop
 

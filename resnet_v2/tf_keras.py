@@ -1,6 +1,6 @@
-"""The nets as a Keras layer, for TensorFlow 2 code: eager, tf.function, fit.
+"""The nets as a tf-keras (Keras 2) layer: eager, tf.function, tf.distribute.
 
-  layer = resnet_v2.keras.ResNetV2('resnet_v2_50', num_classes=1000)
+  layer = resnet_v2.tf_keras.ResNetV2('resnet_v2_50', num_classes=1000)
   logits = layer(images)                       # eager, batch norm inference
   load_slim_checkpoint(layer, 'resnet_v2_50.ckpt')   # TF-Slim's weights
   features, end_points = layer(images, training=True, return_end_points=True)
@@ -15,7 +15,9 @@ TF-Slim's names (``resnet_v2_50/block1/unit_1/bottleneck_v2/conv1/weights``)
 and the conv regularizers as ``layer.losses``. The same layer object works
 eagerly, inside ``tf.function``, in ``tf_keras.Sequential`` and functional
 models, in ``model.fit``, under ``tf.distribute`` strategies and in
-``tf.saved_model.save``.
+``tf.saved_model.save``. The trainer uses it for ``tf.distribute``; a
+Keras 3 model of the same nets, on TensorFlow, JAX or PyTorch, is
+``resnet_v2.keras.ResNetV2``.
 """
 
 import contextlib
@@ -273,7 +275,7 @@ def load_slim_checkpoint(layer: ResNetV2, checkpoint_path: str,
   """
   # Imported here, not at the top: the trainer (resnet_v2.training) builds
   # on this module, so importing its package first would be circular.
-  from resnet_v2.training import checkpoints  # pylint: disable=C0415
+  from resnet_v2.nets import checkpoints  # pylint: disable=C0415
   if isinstance(exclude_scopes, str):
     exclude_scopes = exclude_scopes.split(',')
   if not layer.variables:
