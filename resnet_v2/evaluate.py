@@ -6,6 +6,12 @@ prints top-1 and top-5 accuracy and a per-class confusion table. By
 default it scores the validation split training held out (or every image
 when training used none); ``--tta`` averages ten crops and flips per image.
 
+  python -m resnet_v2.evaluate --checkpoint_path=resnet_v2_50 \
+      --data_dir=imagenet_val
+
+scores TF-Slim's released weights on folders of ImageNet classes (named
+as the release names them, or by WordNet id as in ILSVRC-2012).
+
   python -m resnet_v2.evaluate --model_path=models/photos_int8 \
       --data_dir=photos
 
@@ -33,9 +39,9 @@ flags.DEFINE_string('train_dir', None,
                     'run its model.json names if not given.',
                     flag_values=FLAGS)
 flags.DEFINE_string('checkpoint_path', None,
-                    'Checkpoint prefix; default: the newest in train_dir '
-                    "(with --model_path: the export's own).",
-                    flag_values=FLAGS)
+                    'Checkpoint (file, prefix or folder); default: the newest '
+                    "in train_dir (with --model_path: the export's own); "
+                    + cli.RELEASE_HELP + '.', flag_values=FLAGS)
 flags.DEFINE_string('model_path', None,
                     'An export folder (python -m resnet_v2.export) to score '
                     'next to its float32 checkpoint.', flag_values=FLAGS)
@@ -68,9 +74,10 @@ def main():
   """Evaluate and print the report."""
   if FLAGS.model_path:
     return _compare_export()
-  if not FLAGS.train_dir:
-    raise ValueError('pass --train_dir (a training run) or --model_path (an '
-                     'export) to say what to evaluate.')
+  if not FLAGS.train_dir and not FLAGS.checkpoint_path:
+    raise ValueError('pass --train_dir (a training run), --model_path (an '
+                     'export) or --checkpoint_path=resnet_v2_50 (a release) '
+                     'to say what to evaluate.')
   result = evaluation.evaluate(
       FLAGS.train_dir, FLAGS.data_dir, subset=FLAGS.subset,
       checkpoint_path=FLAGS.checkpoint_path, tta=FLAGS.tta,

@@ -9,6 +9,9 @@ package::
   out = model.signatures['serving_default'](images=uint8_batch)
   out['probabilities'], out['classes'], out['class_names']
 
+``--checkpoint_path=resnet_v2_50`` (no ``--train_dir``) exports TF-Slim's
+released ImageNet weights with ImageNet's class names.
+
 Other runtimes and precisions (each an optional extra, see ``--help``)::
 
   python -m resnet_v2.export --train_dir=runs/photos --data_dir=photos \

@@ -40,14 +40,19 @@ INTERRUPTED_EXIT = 130  # 128 + SIGINT, as a shell reports it
 HELP_FLAGS = ('-h', '--help', '--helpshort', '--helpfull', '-?')
 
 
+RELEASE_HELP = ('or a release name (resnet_v2_50, ...; see python -m '
+                'resnet_v2.weights list) for TF-Slim\'s ImageNet weights, '
+                'fetched on first use')
+
+
 def define_trained_run_flags(flag_values):
-  """``--train_dir`` (required) and ``--checkpoint_path``, to read a run."""
+  """``--train_dir`` and ``--checkpoint_path``, to read a run or a release."""
   flags.DEFINE_string('train_dir', None, 'Folder a training run wrote.',
                       flag_values=flag_values)
   flags.DEFINE_string('checkpoint_path', None,
-                      'Checkpoint prefix; default: the newest in train_dir.',
+                      'Checkpoint (file, prefix or folder); default: the '
+                      'newest in train_dir; ' + RELEASE_HELP + '.',
                       flag_values=flag_values)
-  flags.mark_flag_as_required('train_dir', flag_values=flag_values)
 
 
 def define_dataclass_flags(flag_values, record_type):

@@ -72,7 +72,7 @@ def compare(model_path, data_dir, subset='auto', train_dir=None,
   manifest = manifest_lib.read(model_path)
   if train_dir is None and checkpoint_path is None:
     checkpoint_path = manifest['checkpoint']
-  trained = run_dir.open_run(train_dir or manifest['run_dir'],
+  trained = run_dir.open_run(train_dir or manifest.get('run_dir'),
                              checkpoint_path)
   _check_same_classes(manifest, trained, model_path)
   if subset == 'auto':

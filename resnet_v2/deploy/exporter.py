@@ -36,7 +36,7 @@ def _calibration(trained, precision, data_dir, count):
     raise ValueError(
         'precision=int8 calibrates on the training images of the run: pass '
         '--data_dir, the image folder %r was trained on.'
-        % (trained.train_dir,))
+        % (trained.train_dir or 'a folder of ImageNet classes',))
   return calibration_lib.training_images(trained, data_dir, count)
 
 
@@ -150,6 +150,8 @@ def _manifest(trained, spec, format_name, precision, model_input,
       'class_names': trained.class_names,
       'calibration': calibration_described,
       'model': trained.record['model'],
-      'run_dir': os.path.abspath(trained.train_dir),
+      'run_dir': (os.path.abspath(trained.train_dir) if trained.train_dir
+                  else None),
+      'release': trained.record.get('release'),
       'checkpoint': os.path.abspath(trained.checkpoint),
   }

@@ -23,6 +23,7 @@ from resnet_v2.data import image_folder
 from resnet_v2.data import pipeline
 from resnet_v2.nets import checkpoints
 from resnet_v2.training import run_dir
+from resnet_v2.weights import imagenet
 
 TOP_K = 5
 FULL_MATRIX_MAX_CLASSES = 20
@@ -79,12 +80,15 @@ def confusion_table(result):
 
   Up to ``FULL_MATRIX_MAX_CLASSES`` classes the whole confusion matrix is
   shown (rows: true class, columns: predicted class); for more classes
-  only the class each one is most often mistaken for.
+  only the classes that have images, each with the class it is most often
+  mistaken for.
   """
   names = result.class_names
   rows = []
   for label, row in enumerate(result.confusion):
     total = int(row.sum())
+    if not total and len(names) > FULL_MATRIX_MAX_CLASSES:
+      continue
     accuracy = '%.3f' % (row[label] / total) if total else '-'
     cells = [names[label], total, accuracy]
     if len(names) <= FULL_MATRIX_MAX_CLASSES:
@@ -124,15 +128,48 @@ def _probabilities(images, network_fn, multi_crop):
       tf.reshape(probabilities, [shape[0], shape[1], -1]), axis=1)
 
 
-def _check_same_classes(folder, run, data_dir):
-  """Raise if the folder's classes are not the ones the model learned."""
-  if list(folder.class_names) != list(run['class_names']):
+def _release_label(name, model_names):
+  """The model's label of an ImageNet class folder named ``name`` (its
+  readable name or its WordNet id), or None."""
+  if name in model_names:
+    return model_names.index(name)
+  synsets = imagenet.synsets()
+  if name in synsets:
+    return synsets.index(name) + len(model_names) - len(synsets)
+  return None
+
+
+def _as_model_classes(folder, run, data_dir):
+  """``folder`` labelled with the model's classes; raises if they differ.
+
+  A released checkpoint knows ImageNet's classes, so a folder of some of
+  them (named as ``labels.txt`` names them, or by WordNet id as in
+  ILSVRC-2012) is scored with its images labelled as the release's.
+  """
+  model_names = list(run['class_names'])
+  if list(folder.class_names) == model_names:
+    return folder
+  if 'release' in run:
+    labels = [_release_label(name, model_names) for name in folder.class_names]
+    unknown = [name for name, label in zip(folder.class_names, labels)
+               if label is None]
+    if not unknown:
+      return image_folder.ImageFolder(
+          tuple(model_names), folder.paths,
+          tuple(labels[label] for label in folder.labels))
     raise ValueError(
-        'the classes of data_dir %r (%s) differ from the %d classes the model '
-        'was trained on (%s): evaluate on a folder with the same class '
-        'subfolders.' % (data_dir, ', '.join(folder.class_names),
-                         len(run['class_names']),
-                         ', '.join(run['class_names'])))
+        'the class folders %s of data_dir %r are not ImageNet classes: name '
+        'each class folder as the release names it (e.g. %r; the names are '
+        'the lines of labels.txt in an export of it) or by its WordNet id '
+        '(e.g. %r).'
+        % (', '.join(unknown[:5]), data_dir, model_names[-1],
+           imagenet.synsets()[-1]))
+  raise ValueError(
+      'the classes of data_dir %r (%s) differ from the %d classes the model '
+      'was trained on (%s): evaluate on a folder with the same class '
+      'subfolders.' % (data_dir, ', '.join(folder.class_names),
+                       len(run['class_names']),
+                       ', '.join(run['class_names'])))
 
 
 def default_subset(run):
@@ -146,8 +183,7 @@ def load_subset(data_dir, run, subset, strict=False):
   Returns:
     ``(folder, skipped_paths)``.
   """
-  folder = image_folder.scan(data_dir)
-  _check_same_classes(folder, run, data_dir)
+  folder = _as_model_classes(image_folder.scan(data_dir), run, data_dir)
   folder, skipped = image_folder.drop_unreadable(folder, strict=strict,
                                                  part='evaluation')
   folder = image_folder.select(folder, subset, run['validation_split'],

@@ -7,7 +7,7 @@ type, default and help text), so a default is written once::
   options = TrainOptions(data_dir='photos', train_dir='runs/photos',
                          model='resnet_v2_18', max_steps=1000)
   check_options(options)               # ValueError naming the bad field
-  image_size = resolve_image_size(options.model, options.image_size)
+  image_size = resolve_image_size(options, options.image_size)
 """
 
 import dataclasses
@@ -15,12 +15,14 @@ import math
 import os
 from typing import Optional, Sequence
 
+from resnet_v2 import weights
 from resnet_v2.common import checks
 from resnet_v2.common import precision as precision_lib
 from resnet_v2.data import image_folder
 from resnet_v2.data import preprocessing
 from resnet_v2.nets import analysis
 from resnet_v2.nets import arg_scope
+from resnet_v2.nets import inputs as inputs_lib
 from resnet_v2.nets import normalization
 from resnet_v2.nets import registry
 from resnet_v2.training import distribution
@@ -41,8 +43,9 @@ class TrainOptions:
   """Everything a training run needs; the fields are the train flags.
 
   Exactly one of ``max_steps`` and ``epochs`` must be set. ``image_size``
-  and ``central_fraction`` None mean the model's own input settings (see
-  ``resnet_v2.nets.zoo.InputSettings``).
+  and ``central_fraction`` None mean the run's input settings: those of
+  the release when ``checkpoint_path`` names TF-Slim's released weights,
+  else the model's own (see ``input_settings``).
   """
   data_dir: str = _option(
       None, 'Folder with one subfolder of images (PNG/JPEG) per class.')
@@ -81,7 +84,9 @@ class TrainOptions:
       None, "Central crop used at evaluation and export; default: the "
       "model's.")
   checkpoint_path: Optional[str] = _option(
-      None, 'Checkpoint (prefix or folder) to fine-tune from.')
+      None, 'Checkpoint (file, prefix or folder) to fine-tune from, or '
+      "imagenet for TF-Slim's released weights of --model (fetched on "
+      'first use; the release also sets the image size and preprocessing).')
   checkpoint_exclude_scopes: Sequence[str] = _option(
       (), 'Comma-separated scopes not restored from checkpoint_path.')
   trainable_scopes: Sequence[str] = _option(
@@ -146,6 +151,7 @@ def _check_positive(name, value, kind=int):
 def check_options(options: TrainOptions) -> None:
   """Raise a ValueError naming the first option that cannot work."""
   registry.get_spec(options.model)
+  input_settings(options)
   _check_positive('batch_size', options.batch_size)
   _check_positive('learning_rate', options.learning_rate, float)
   _check_positive('save_every', options.save_every)
@@ -213,24 +219,39 @@ def _inside(path: str, folder: str) -> bool:
   return os.path.commonpath([path, folder]) == folder
 
 
-def resolve_image_size(model: str, image_size: Optional[int]) -> int:
-  """The input side to use: ``image_size`` or the model's default, checked.
+def input_settings(options: TrainOptions) -> inputs_lib.InputSettings:
+  """What the run's images look like: the release's settings when it
+  fine-tunes TF-Slim's released weights, else the model's own.
+
+  Raises:
+    ValueError: for ``--checkpoint_path=imagenet`` with a model that has
+      no release, or another model's release.
+  """
+  release = weights.release_for(options.checkpoint_path, options.model)
+  if release is not None:
+    return release.inputs
+  return registry.get_spec(options.model).inputs
+
+
+def resolve_image_size(options: TrainOptions,
+                       image_size: Optional[int]) -> int:
+  """The input side to use: ``image_size`` or the run's default, checked.
 
   Raises:
     ValueError: naming the smallest size that works
       (``analysis.check_image_size``).
   """
   if image_size is None:
-    return registry.get_spec(model).inputs.image_size
-  analysis.check_image_size(model, image_size)
+    return input_settings(options).image_size
+  analysis.check_image_size(options.model, image_size)
   return image_size
 
 
-def resolve_central_fraction(model: str,
+def resolve_central_fraction(options: TrainOptions,
                              central_fraction: Optional[float]) -> float:
-  """``central_fraction``, or the model's evaluation crop when None."""
+  """``central_fraction``, or the run's evaluation crop when None."""
   if central_fraction is None:
-    return registry.get_spec(model).inputs.central_fraction
+    return input_settings(options).central_fraction
   return central_fraction
 
 

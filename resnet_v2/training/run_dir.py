@@ -19,10 +19,11 @@ import os
 import time
 
 
+from resnet_v2 import weights
 from resnet_v2.common import tables
+from resnet_v2.nets import checkpoints
 from resnet_v2.nets import registry
 from resnet_v2.nets import zoo
-from resnet_v2.nets import checkpoints
 
 RUN_FILE = 'run.json'
 OWNERSHIP_KEYS = ('model', 'class_names')
@@ -100,19 +101,45 @@ class TrainedRun(collections.namedtuple(
                               is_training=is_training)
 
 
+def released_record(release) -> dict:
+  """The run record a released checkpoint would have had: its model,
+  ImageNet's class names and the release's input settings."""
+  return {'model': release.model,
+          'class_names': weights.class_names(release),
+          'image_size': release.inputs.image_size,
+          'central_fraction': release.inputs.central_fraction,
+          'value_range': [list(bound) if isinstance(bound, tuple) else bound
+                          for bound in release.inputs.value_range],
+          'validation_split': 0.0, 'seed': 0, 'release': release.archive}
+
+
 def open_run(train_dir, checkpoint_path=None) -> TrainedRun:
   """The record of ``train_dir`` and its newest (or the given) checkpoint.
+
+  Without a ``train_dir``, ``checkpoint_path`` may name a release
+  (``resnet_v2_50``, fetched on first use): its record is then the
+  release's (``released_record``).
 
   Raises:
     ValueError: if ``train_dir`` has no run record or no checkpoint.
   """
+  if not train_dir:
+    release = weights.release_for(checkpoint_path, None)
+    if release is None:
+      raise ValueError(
+          'pass --train_dir (a training run), or a release name as '
+          '--checkpoint_path (one of %s) for TF-Slim\'s ImageNet weights.'
+          % ', '.join(weights.list_releases()))
+    return TrainedRun(None, released_record(release), checkpoints.resolve(
+        weights.resolve(checkpoint_path, release.model)))
   record = require_run(train_dir)
   if not checkpoint_path and not latest_checkpoint(train_dir):
     raise ValueError(
         'train_dir %r holds no readable checkpoint yet: train first '
         '(python -m resnet_v2.train --train_dir=%s ...), or pass '
         '--checkpoint_path.' % (train_dir, train_dir))
-  checkpoint = checkpoints.resolve(checkpoint_path or train_dir)
+  checkpoint = checkpoints.resolve(
+      weights.resolve(checkpoint_path, record['model']) or train_dir)
   return TrainedRun(train_dir, record, checkpoint)
 
 
