@@ -102,7 +102,7 @@ _HOMES = {
     'session_config': 'resnet_v2.common.precision',
 }
 _SUBPACKAGES = ('benchmark', 'common', 'data', 'deploy', 'keras', 'nets',
-                'tf_keras', 'training')
+                'tf_keras', 'training', 'weights')
 
 
 def _nets():

@@ -33,10 +33,10 @@ import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
 from resnet_v2 import tf_keras as keras_nets
+from resnet_v2 import weights
 from resnet_v2.common import precision as precision_lib
 from resnet_v2.data import image_folder
 from resnet_v2.data import pipeline
-from resnet_v2.nets import registry
 from resnet_v2.nets import checkpoints
 from resnet_v2.training import distribution
 from resnet_v2.training import interrupts
@@ -63,8 +63,8 @@ def _run_record(options, class_names, image_size):
       'class_names': list(class_names),
       'image_size': image_size,
       'central_fraction': options_lib.resolve_central_fraction(
-          options.model, options.central_fraction),
-      'value_range': list(registry.get_spec(options.model).inputs.value_range),
+          options, options.central_fraction),
+      'value_range': list(options_lib.input_settings(options).value_range),
       'validation_split': options.validation_split,
       'seed': options.seed,
       'data_dir': os.path.abspath(options.data_dir),
@@ -226,7 +226,7 @@ def _check_finite(loss, step):
 
 def _dataset(folder, options, image_size, strategy, start_step):
   """The distributed training stream from ``start_step`` on."""
-  value_range = registry.get_spec(options.model).inputs.value_range
+  value_range = options_lib.input_settings(options).value_range
 
   def replica_dataset(context):
     return pipeline.training_dataset(
@@ -345,7 +345,8 @@ def _initial_restore(model, options, saver, latest):
   if not options.checkpoint_path:
     return
   checkpoint, variables = checkpoints.checked_restore(
-      options.checkpoint_path, model.layer.variables,
+      weights.resolve(options.checkpoint_path, options.model),
+      model.layer.variables,
       options.checkpoint_exclude_scopes)
   reader = tf.train.load_checkpoint(checkpoint)
   for variable in variables:
@@ -356,8 +357,7 @@ def _prepare(options):
   """Checks that need no TensorFlow runtime: options, folder, train_dir."""
   options_lib.check_options(options)
   options_lib.check_train_dir(options.train_dir, options.data_dir)
-  image_size = options_lib.resolve_image_size(options.model,
-                                              options.image_size)
+  image_size = options_lib.resolve_image_size(options, options.image_size)
   folder = image_folder.scan(options.data_dir)
   record = _run_record(options, folder.class_names, image_size)
   run_dir.check_owner(options.train_dir, record)
