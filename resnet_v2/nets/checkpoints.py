@@ -139,8 +139,9 @@ def latest_readable(folder):
   The checkpoints the folder's ``checkpoint`` file lists are taken from
   this folder whatever path the file recorded, so a run directory that
   was moved or copied resumes from its own checkpoints. One that cannot
-  be read (truncated, corrupt) is skipped with a warning naming it, and
-  the next newest is used; nothing is deleted.
+  be read (truncated, corrupt) or is gone (its files removed) is skipped
+  with a warning naming it, and the next newest is used; nothing is
+  deleted.
   """
   if not os.path.isdir(folder):
     return None
@@ -154,8 +155,13 @@ def latest_readable(folder):
     prefix = os.path.join(folder, name)
     if _readable(prefix):
       return prefix
-    logging.warning('checkpoint %s cannot be read; trying an older one (it '
-                    'is kept on disk).', prefix)
+    if tf.io.gfile.glob(prefix + '.*'):
+      logging.warning('checkpoint %s cannot be read; trying an older one (it '
+                      'is kept on disk).', prefix)
+    else:
+      logging.warning('checkpoint %s, named by %s, is gone (its files were '
+                      'removed or moved); trying an older one.', prefix,
+                      os.path.join(folder, 'checkpoint'))
   return None
 
 
