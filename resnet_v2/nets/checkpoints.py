@@ -116,7 +116,7 @@ def _data_bytes(prefix):
   return sum(tf.io.gfile.stat(path).length for path in shards)
 
 
-def _readable(prefix):
+def readable(prefix: str) -> bool:
   """Whether the checkpoint at ``prefix`` opens and its data is all there.
 
   The index alone opens even when the data file was cut short (a kill or a
@@ -153,7 +153,7 @@ def latest_readable(folder):
            [state.model_checkpoint_path]]
   for name in reversed(names):
     prefix = os.path.join(folder, name)
-    if _readable(prefix):
+    if readable(prefix):
       return prefix
     if tf.io.gfile.glob(prefix + '.*'):
       logging.warning('checkpoint %s cannot be read; trying an older one (it '
