@@ -7,19 +7,19 @@
 
 ``python -m resnet_v2.weights list`` prints the table of releases and
 ``python -m resnet_v2.weights fetch resnet_v2_50`` fetches one. The table
-itself is data in ``resnet_v2.nets.releases``; ``cache`` downloads,
-checks and keeps the files; ``names`` turns a release name into a path
-wherever a checkpoint is taken; ``imagenet`` holds the class names.
+is data in ``resnet_v2.nets.releases`` and the cache lives in
+``resnet_v2.nets.pretrained`` (the nets load their own weights); this
+part adds ImageNet's class names (``imagenet``) and the command.
 """
 
+from resnet_v2.nets.pretrained import cache_dir
+from resnet_v2.nets.pretrained import fetch
+from resnet_v2.nets.pretrained import release_for
+from resnet_v2.nets.pretrained import resolve
 from resnet_v2.nets.releases import get_release
 from resnet_v2.nets.releases import list_releases
 from resnet_v2.nets.releases import Release
-from resnet_v2.weights.cache import cache_dir
-from resnet_v2.weights.cache import fetch
 from resnet_v2.weights.imagenet import class_names
-from resnet_v2.weights.names import release_for
-from resnet_v2.weights.names import resolve
 
 __all__ = ['Release', 'cache_dir', 'class_names', 'fetch', 'get_release',
            'list_releases', 'release_for', 'resolve']

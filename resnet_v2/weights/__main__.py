@@ -19,7 +19,7 @@ import sys
 from resnet_v2.common import cli  # first: the log settings precede TensorFlow
 from resnet_v2.common import tables
 from resnet_v2.nets import releases
-from resnet_v2.weights import cache
+from resnet_v2.nets import pretrained
 
 TOP_K = 5
 
@@ -35,8 +35,8 @@ class _Parser(argparse.ArgumentParser):
 def _list(_):
   """Print the table of releases and the cache folder."""
   print(tables.format_table(releases.HEADERS, releases.release_rows()))
-  print('\ncache: %s (set %s to move it)' % (cache.cache_dir(),
-                                             cache.HOME_VARIABLE))
+  print('\ncache: %s (set %s to move it)' % (pretrained.cache_dir(),
+                                             pretrained.HOME_VARIABLE))
 
 
 def _fetch(arguments):
@@ -44,7 +44,7 @@ def _fetch(arguments):
   for model in arguments.models:
     releases.get_release(model)
   for model in arguments.models:
-    print(cache.fetch(model))
+    print(pretrained.fetch(model))
 
 
 def _classify(arguments):

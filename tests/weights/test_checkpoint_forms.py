@@ -179,3 +179,31 @@ def test_evaluate_and_export_take_a_v1_checkpoint_path(saved, photos,
                                  checkpoint_path=single)
   assert manifest['checkpoint'] == single
   assert run_dir.open_run(train_dir, single).checkpoint == single
+
+
+@pytest.mark.parametrize('num_classes', [1001, 5])
+def test_get_network_fn_starts_from_weights(saved, num_classes):
+  path, expected = saved['v1']
+  with tf.Graph().as_default():
+    network_fn = resnet_v2.get_network_fn(MODEL, num_classes, weights=path)
+    logits, end_points = network_fn(tf.constant(tiny_release.test_images()))
+    with tf.Session() as session:
+      session.run(tf.global_variables_initializer())
+      reader = tf.train.load_checkpoint(path)
+      conv = MODEL + '/block1/unit_1/bottleneck_v2/conv1/weights'
+      np.testing.assert_array_equal(
+          session.run(tf.global_variables(conv)[0]), reader.get_tensor(conv))
+      if num_classes == 1001:
+        assert relative(session.run(logits), expected) < 1e-5
+      else:
+        assert session.run(logits).shape == (2, 5)
+
+
+def test_get_network_fn_refuses_weights_of_another_shape(saved):
+  with tf.Graph().as_default():
+    network_fn = resnet_v2.get_network_fn('resnet_v2_18', 10,
+                                          weights=saved['v1'][0])
+    with pytest.raises(checkpoints.CheckpointMismatchError,
+                       match='The checkpoint holds variables under '
+                       'resnet_v2_tiny, not resnet_v2_18'):
+      network_fn(tf.zeros([1, 32, 32, 3]))

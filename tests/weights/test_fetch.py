@@ -18,7 +18,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from resnet_v2 import weights
-from resnet_v2.weights import cache
+from resnet_v2.nets import pretrained
 
 import tiny_release
 
@@ -85,7 +85,7 @@ def site(monkeypatch):
   server = _Site()
   thread = threading.Thread(target=server.serve_forever, daemon=True)
   thread.start()
-  monkeypatch.setenv(cache.URL_VARIABLE, server.url)
+  monkeypatch.setenv(pretrained.URL_VARIABLE, server.url)
   yield server
   server.shutdown()
   server.server_close()
@@ -157,7 +157,7 @@ def test_no_server_names_the_place_for_a_download_by_hand_which_then_works(
   with socket.socket() as probe:
     probe.bind(('127.0.0.1', 0))
     port = probe.getsockname()[1]
-  monkeypatch.setenv(cache.URL_VARIABLE, 'http://127.0.0.1:%d/' % port)
+  monkeypatch.setenv(pretrained.URL_VARIABLE, 'http://127.0.0.1:%d/' % port)
   with pytest.raises(ValueError) as error:
     weights.fetch(RELEASE.model, stream=io.StringIO())
   message = str(error.value)
@@ -175,7 +175,7 @@ def test_no_server_names_the_place_for_a_download_by_hand_which_then_works(
 def test_an_unwritable_cache_is_one_line(monkeypatch, tmp_path):
   blocker = tmp_path / 'file'
   blocker.write_text('')
-  monkeypatch.setenv(cache.HOME_VARIABLE, str(blocker / 'cache'))
+  monkeypatch.setenv(pretrained.HOME_VARIABLE, str(blocker / 'cache'))
   with pytest.raises(ValueError, match='cannot create the weights cache .* '
                      'set RESNET_V2_HOME to a writable folder'):
     weights.fetch(RELEASE.model)

@@ -1,7 +1,9 @@
-"""Fetching a release into the local cache, once, checked before it is used.
+"""TF-Slim's released weights on disk: fetched once, checked, found by name.
 
   path = fetch('resnet_v2_50')       # .../resnet_v2_50_2017_04_14/resnet_v2_50.ckpt
   cache_dir()                        # $RESNET_V2_HOME, else ~/.cache/resnet_v2
+  resolve('imagenet', 'resnet_v2_50')      # the same path, fetched if need be
+  resolve('runs/photos', 'resnet_v2_50')   # a path: returned as it is
 
 A cache entry is a folder named after the archive, holding what the
 archive holds. It appears in one rename, after the download was unpacked
@@ -303,3 +305,30 @@ def fetch(model: str, stream=None) -> str:
                      ) from None
     except ValueError as error:
       raise _failure(release, str(error)) from None
+
+
+def release_for(checkpoint_path: Optional[str],
+                model: Optional[str]) -> Optional[releases.Release]:
+  """The release ``checkpoint_path`` names or is the file of, else None.
+
+  Raises:
+    ValueError: see ``releases.release_named``.
+  """
+  if not checkpoint_path:
+    return None
+  if os.path.exists(checkpoint_path):
+    return releases.release_of_file(checkpoint_path)
+  return releases.release_named(checkpoint_path, model)
+
+
+def resolve(checkpoint_path: Optional[str],
+            model: Optional[str]) -> Optional[str]:
+  """``checkpoint_path``, with a release name replaced by its local file.
+
+  Raises:
+    ValueError: for a name without a release, or a fetch that failed.
+  """
+  if not checkpoint_path or os.path.exists(checkpoint_path):
+    return checkpoint_path
+  release = releases.release_named(checkpoint_path, model)
+  return fetch(release.model) if release else checkpoint_path
