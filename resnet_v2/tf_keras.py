@@ -21,7 +21,6 @@ Keras 3 model of the same nets, on TensorFlow, JAX or PyTorch, is
 """
 
 import contextlib
-import re
 import threading
 import warnings
 from typing import List, Sequence
@@ -32,14 +31,18 @@ import tf_slim as slim
 from tensorflow.python.ops import variable_scope
 from tf_keras.src.legacy_tf_layers import variable_scope_shim
 
+from resnet_v2.common import arguments
+from resnet_v2.nets import analysis
 from resnet_v2.nets import arg_scope
+from resnet_v2.nets import checkpoints
 from resnet_v2.nets import normalization
+from resnet_v2.nets import pretrained
 from resnet_v2.nets import registry
 from resnet_v2.nets import spec
 from resnet_v2.nets import zoo
 
 # TF-Slim's ResNet recipe (and the trainer's default): L2 penalty on convs.
-DEFAULT_WEIGHT_DECAY = 1e-4
+DEFAULT_WEIGHT_DECAY = arg_scope.WEIGHT_DECAY
 
 # slim's batch norm is a legacy Keras layer; inside a tf.function it warns
 # once per layer that its update list is deprecated. The updates run anyway
@@ -176,6 +179,11 @@ class ResNetV2(tf_keras.layers.Layer):
       Keras), 'sync' (the statistics of the global batch, all-reduced over
       the replicas of a ``tf.distribute`` strategy) or 'frozen' (the
       moving averages, never updated); see ``resnet_v2.nets.normalization``.
+    weights: None for the initializers; ``'imagenet'`` for TF-Slim's
+      released weights of the model (fetched on first use), or a
+      checkpoint path. The layer is then built at once (on a small batch
+      of zeros) and filled; with another ``num_classes`` than the
+      checkpoint's, the logits keep their initializer.
     **kwargs: passed to ``tf_keras.layers.Layer`` (``name``, ``dtype`` ...).
 
   Raises:
@@ -189,8 +197,9 @@ class ResNetV2(tf_keras.layers.Layer):
                spatial_squeeze: bool = True, include_root_block: bool = True,
                weight_decay: float = DEFAULT_WEIGHT_DECAY,
                batch_norm_decay: float = arg_scope.BATCH_NORM_DECAY,
-               batch_norm: str = 'local', **kwargs):
+               batch_norm: str = 'local', weights=None, **kwargs):
     registry.get_spec(model_name)
+    pretrained.release_for(weights, model_name)
     spec.check_num_classes(num_classes)
     normalization.check_mode(batch_norm)
     super().__init__(**kwargs)
@@ -209,6 +218,17 @@ class ResNetV2(tf_keras.layers.Layer):
         output_stride=output_stride, spatial_squeeze=spatial_squeeze,
         include_root_block=include_root_block)
     self._tf1_style_var_store = _SharedVariableStore()
+    if weights:
+      self._start_from(weights)
+
+  def _start_from(self, weights: str) -> None:
+    """Build the variables on zeros, then fill them from ``weights``."""
+    size = analysis.output_stride(self.model_name)
+    self(tf.zeros([1, size, size, 3]))
+    checkpoint = checkpoints.resolve(
+        pretrained.resolve(weights, self.model_name))
+    load_slim_checkpoint(self, checkpoint, zoo.head_exclusions(
+        checkpoint, self.variables))
 
   @variable_scope_shim.track_tf1_style_variables
   def call(self, images, training=False, return_end_points=False):
@@ -232,19 +252,6 @@ class ResNetV2(tf_keras.layers.Layer):
     return config
 
 
-def _with_argument_names(message):
-  """The trainer's error ``message`` with its flags spelled as arguments.
-
-  The checks are the trainer's, so their advice names its flags; a caller
-  of ``load_slim_checkpoint`` needs ``exclude_scopes=[...]`` instead.
-  """
-  message = re.sub(
-      r'--checkpoint_exclude_scopes=(\S+)',
-      lambda match: 'exclude_scopes=%r' % match.group(1).split(','), message)
-  return message.replace('--checkpoint_exclude_scopes', 'exclude_scopes') \
-      .replace('--model ', 'model_name ')
-
-
 def load_slim_checkpoint(layer: ResNetV2, checkpoint_path: str,
                          exclude_scopes: Sequence[str] = ()) -> List:
   """Restore a TF-Slim or TF1 checkpoint into a built layer, by name.
@@ -257,8 +264,9 @@ def load_slim_checkpoint(layer: ResNetV2, checkpoint_path: str,
   Args:
     layer: a ``ResNetV2`` that has been called once (the first call creates
       the variables), possibly under a ``tf.distribute`` strategy.
-    checkpoint_path: a checkpoint prefix (the part before ``.index``) or a
-      folder whose ``checkpoint`` file names the latest one.
+    checkpoint_path: any checkpoint form ``checkpoints.resolve`` takes (a
+      V1 file as TF-Slim released them, a V2 prefix, a folder), or
+      ``'imagenet'`` for the model's release (fetched on first use).
     exclude_scopes: variable scopes to leave at their current values, such
       as ``['resnet_v2_50/logits']`` when the number of classes differs (a
       comma-separated string works too, as on the trainer's command line).
@@ -273,9 +281,6 @@ def load_slim_checkpoint(layer: ResNetV2, checkpoint_path: str,
     ValueError: if the layer has not been called yet, the checkpoint does
       not exist, or a scope matches no variable.
   """
-  # Imported here, not at the top: the trainer (resnet_v2.training) builds
-  # on this module, so importing its package first would be circular.
-  from resnet_v2.nets import checkpoints  # pylint: disable=C0415
   if isinstance(exclude_scopes, str):
     exclude_scopes = exclude_scopes.split(',')
   if not layer.variables:
@@ -284,9 +289,10 @@ def load_slim_checkpoint(layer: ResNetV2, checkpoint_path: str,
         'first, e.g. layer(tf.zeros([1, 224, 224, 3])), then restore.')
   try:
     checkpoint, to_restore = checkpoints.checked_restore(
-        checkpoint_path, layer.variables, exclude_scopes)
+        pretrained.resolve(checkpoint_path, layer.model_name),
+        layer.variables, exclude_scopes)
   except ValueError as error:
-    raise type(error)(_with_argument_names(str(error))) from None
+    raise type(error)(arguments.flags_as_arguments(str(error))) from None
   reader = tf.train.load_checkpoint(checkpoint)
   for variable in to_restore:
     variable.assign(reader.get_tensor(checkpoints.variable_name(variable)))

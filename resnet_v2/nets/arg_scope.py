@@ -9,14 +9,17 @@ import tf_slim as slim
 
 from resnet_v2.nets import normalization
 
-# Moving-average decay of the batch-norm statistics in TF-Slim's ResNet
-# recipe; every default in the package reads it from here.
+# Batch norm's moving-average decay and epsilon in TF-Slim's ResNet recipe;
+# every default in the package reads them from here.
 BATCH_NORM_DECAY = 0.997
+BATCH_NORM_EPSILON = 1e-5
+# The L2 penalty on conv weights in TF-Slim's recipe.
+WEIGHT_DECAY = 1e-4
 
 
-def resnet_arg_scope(weight_decay=1e-4,
+def resnet_arg_scope(weight_decay=WEIGHT_DECAY,
                      batch_norm_decay=BATCH_NORM_DECAY,
-                     batch_norm_epsilon=1e-5,
+                     batch_norm_epsilon=BATCH_NORM_EPSILON,
                      batch_norm_scale=True,
                      activation_fn=tf.nn.relu,
                      use_batch_norm=True,

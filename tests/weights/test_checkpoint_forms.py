@@ -207,3 +207,19 @@ def test_get_network_fn_refuses_weights_of_another_shape(saved):
                        match='The checkpoint holds variables under '
                        'resnet_v2_tiny, not resnet_v2_18'):
       network_fn(tf.zeros([1, 32, 32, 3]))
+
+
+@pytest.mark.parametrize('num_classes', [1001, 3])
+def test_the_tf_keras_layer_starts_from_weights(saved, num_classes):
+  path, expected = saved['v1']
+  layer = tf_keras.ResNetV2(MODEL, num_classes=num_classes, weights=path)
+  logits = layer(tiny_release.test_images()).numpy()
+  if num_classes == 1001:
+    assert relative(logits, expected) < 1e-4
+  else:
+    assert logits.shape == (2, 3)
+  conv = [v for v in layer.variables
+          if v.name.startswith(MODEL + '/block3/unit_2/bottleneck_v2/conv3/')]
+  np.testing.assert_array_equal(
+      conv[0].numpy(), tf.train.load_checkpoint(path).get_tensor(
+          checkpoints.variable_name(conv[0])))
