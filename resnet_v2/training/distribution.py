@@ -14,11 +14,12 @@ a bad setting fails with one message instead of a hang.
 
 import json
 import os
-import select
-import signal
 from typing import Optional
 
 import tensorflow as tf
+from tensorflow.compiler.xla.tsl.protobuf import coordination_config_pb2
+from tensorflow.python.distribute import multi_worker_util
+from tensorflow.python.eager import context
 
 STRATEGIES = ('default', 'mirrored', 'multi_worker')
 TF_CONFIG = 'TF_CONFIG'
@@ -92,53 +93,45 @@ def _mirrored(cpu_replicas):
   return tf.distribute.MirroredStrategy()
 
 
-def _arm_watchdog(timeout, message):
-  """Fork a process that ends this one unless disarmed within ``timeout``.
+def _limit_registration(config, timeout):
+  """Make the strategy's constructor give up after ``timeout`` seconds.
 
-  ``MultiWorkerMirroredStrategy``'s constructor waits for every worker
-  without a limit and without letting Python run (no thread or signal
-  handler of this process gets a turn), so the watchdog must be another
-  process. On timeout it prints ``error: message`` on the shared stderr
-  and kills this process (exit status 137 in a shell); if this process
-  ends first, the watchdog sees its pipe close and exits quietly.
-
-  Returns:
-    ``(watchdog pid, pipe)`` for ``_disarm``.
+  ``MultiWorkerMirroredStrategy``'s constructor waits for every worker in
+  TensorFlow's coordination service, holding Python's interpreter lock,
+  so no Python thread, timer or signal handler of this process runs
+  until it returns; by default it waits without a limit. Configuring the
+  coordination service first, as the strategy would (the same leader and
+  jobs), plus a registration barrier of ``timeout``, makes the constructor
+  raise ``DeadlineExceededError`` instead; the strategy keeps a service
+  that is already configured.
   """
-  read_end, write_end = os.pipe()
-  pid = os.fork()
-  if pid == 0:
-    os.close(write_end)
-    ready, _, _ = select.select([read_end], [], [], timeout)
-    if not ready:
-      os.write(2, ('error: %s\n' % message).encode())
-      os.kill(os.getppid(), signal.SIGKILL)
-    os._exit(0)  # pylint: disable=protected-access
-  os.close(read_end)
-  return pid, write_end
-
-
-def _disarm(watchdog):
-  """Tell the watchdog the workers met, and reap it."""
-  pid, pipe = watchdog
-  os.write(pipe, b'ready')
-  os.close(pipe)
-  os.waitpid(pid, 0)
+  cluster = tf.train.ClusterSpec(config['cluster'])
+  runtime = context.context()
+  runtime.configure_coordination_service(
+      service_type='standalone',
+      service_leader=multi_worker_util.coordination_leader(cluster),
+      coordinated_jobs=[
+          coordination_config_pb2.CoordinatedJob(
+              name=job, num_tasks=cluster.num_tasks(job))
+          for job in _ROLES if job in cluster.jobs],
+      cluster_register_timeout_in_ms=int(timeout * 1000))
+  runtime.coordination_service.cluster_register_with_barrier = True
 
 
 def _multi_worker(timeout):
-  """MultiWorkerMirroredStrategy; this process ends if it takes ``timeout``."""
-  cluster = read_cluster()['cluster']
-  message = ('the workers of TF_CONFIG (%s) did not all start within %g s: '
-             'start the same command on every machine of the cluster, check '
-             'the addresses and ports, or raise --worker_timeout.'
-             % (', '.join(sum((cluster.get(r) or [] for r in _ROLES), [])),
-                timeout))
-  watchdog = _arm_watchdog(timeout, message)
+  """MultiWorkerMirroredStrategy, or a ValueError after ``timeout`` seconds."""
+  config = read_cluster()
+  cluster = config['cluster']
+  _limit_registration(config, timeout)
   try:
     return tf.distribute.MultiWorkerMirroredStrategy()
-  finally:
-    _disarm(watchdog)
+  except (tf.errors.DeadlineExceededError, tf.errors.UnavailableError):
+    raise ValueError(
+        'the workers of TF_CONFIG (%s) did not all start within %g s: start '
+        'the same command on every machine of the cluster, check the '
+        'addresses and ports, or raise --worker_timeout; nothing was written.'
+        % (', '.join(sum((cluster.get(r) or [] for r in _ROLES), [])),
+           timeout)) from None
 
 
 def create_strategy(name: str, timeout: float = 300.0,
@@ -149,15 +142,13 @@ def create_strategy(name: str, timeout: float = 300.0,
   and the CPU's logical devices can only be configured at start-up.
 
   Raises:
-    ValueError: for an unknown name or a bad TF_CONFIG.
-
-  If the other workers of a multi-worker cluster do not all start within
-  ``timeout`` seconds, this process prints one ``error:`` line and is
-  killed (see ``_arm_watchdog``): nothing has been written by then.
+    ValueError: for an unknown name, a bad TF_CONFIG, or when the other
+      workers of a multi-worker cluster do not all start within
+      ``timeout`` seconds (see ``_limit_registration``); nothing has been
+      written by then.
   """
   check_strategy(name)
   if name == 'multi_worker':
-    read_cluster()
     return _multi_worker(timeout)
   if name == 'mirrored':
     return _mirrored(cpu_replicas)

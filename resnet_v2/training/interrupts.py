@@ -6,11 +6,14 @@
 
 A training step interrupted half-way would leave nothing useful; stopping
 after the step that is running, saving a checkpoint there, and exiting lets
-the next run resume at exactly that step.
+the next run resume at exactly that step. SIGTERM is what schedulers
+(Kubernetes, Slurm, spot VMs) send before they kill, so a run stopped by it
+says it was preempted and exits with ``exit_status('SIGTERM')``, 143.
 """
 
 import signal
 import threading
+from typing import List, Optional, Sequence
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -45,10 +48,37 @@ class StopRequest(object):
     return False
 
 
-def exit_status(signal_name):
+def encode(name: Optional[str]) -> List[float]:
+  """``name`` (or None) as one flag per ``STOP_SIGNALS``: what a worker
+  contributes to the all-reduce in every training step."""
+  return [1.0 if name == signum.name else 0.0 for signum in STOP_SIGNALS]
+
+
+def decode(counts: Sequence[float]) -> Optional[str]:
+  """The stop a cluster agreed on from the summed ``encode`` flags.
+
+  The later signal of ``STOP_SIGNALS`` wins, so that a preemption
+  (SIGTERM) anywhere outranks a Ctrl-C elsewhere; every worker gets the
+  same sums, so all of them stop after the same step for the same reason.
+  """
+  received = [signum.name for signum, count in zip(STOP_SIGNALS, counts)
+              if count]
+  return received[-1] if received else None
+
+
+def describe(name: str) -> str:
+  """What a stop by signal ``name`` means, for the line the run prints."""
+  if name == 'SIGTERM':
+    return 'preempted (SIGTERM)'
+  if name == 'SIGINT':
+    return 'interrupted (SIGINT, Ctrl-C)'
+  return 'stopped (%s)' % name
+
+
+def exit_status(signal_name: Optional[str]) -> int:
   """The shell's exit status for death by ``signal_name`` (128 + its number).
 
-  A stop that was not a signal to this process (another worker's) is 1.
+  143 for SIGTERM (preempted), 130 for SIGINT; 1 for anything else.
   """
   if signal_name not in signal.Signals.__members__:
     return 1

@@ -26,6 +26,7 @@ import contextlib
 import dataclasses
 import hashlib
 import os
+import time
 
 from absl import logging
 import numpy as np
@@ -93,8 +94,14 @@ def _settings(options):
 
 
 def _resume_step(train_dir):
-  """``(step, prefix)`` of the newest checkpoint in ``train_dir``, or (0, None)."""
-  latest = run_dir.latest_checkpoint(train_dir)
+  """``(step, prefix)`` of the checkpoint to resume from, or (0, None).
+
+  A line says what changed in ``train_dir`` since the last run, if
+  anything did (``run_dir.resume_checkpoint``).
+  """
+  latest, note = run_dir.resume_checkpoint(train_dir)
+  if note:
+    print(note, flush=True)
   if not latest:
     return 0, None
   return int(tf.train.load_variable(latest, GLOBAL_STEP)), latest
@@ -175,8 +182,8 @@ def _step_function(model, options, strategy, max_steps):
 
   ``step(iterator, requested)`` returns: total loss (mean cross-entropy
   plus the weight penalty), cross-entropy, batch accuracy, learning rate,
-  and how many processes had ``requested`` a stop (1.0 each), summed over
-  the cluster so that every worker stops after the same step.
+  and the stop signals ``requested`` (``interrupts.encode``) summed over
+  the cluster, so that every worker stops after the same step.
   """
   replicas = strategy.num_replicas_in_sync
   global_batch = float(options.batch_size)
@@ -296,8 +303,9 @@ def _loop(run, options, start_step, max_steps, stop):
   alone = distribution.task(run.strategy) is None
   try:
     while step < max_steps and not (alone and stop.requested):
-      requested = tf.constant(1.0 if stop.requested else 0.0)
-      *values, stops = [float(v) for v in run.step(run.iterator, requested)]
+      requested = tf.constant(interrupts.encode(stop.requested))
+      *values, stops = run.step(run.iterator, requested)
+      values = [float(value) for value in values]
       step += 1
       loss, accuracy = values[0], values[2]
       _check_finite(loss, step)
@@ -306,27 +314,67 @@ def _loop(run, options, start_step, max_steps, stop):
       if report.update(step, loss, accuracy):
         history.append((step, loss, accuracy))
       if step % options.save_every == 0:
-        run.saver.save(step)
+        _save(run, step, report)
         saved = step
-      if stops:
-        stop.requested = stop.requested or 'a stop signal on another worker'
+      received = interrupts.decode(stops.numpy())
+      if received:
+        stop.requested = received
         break
     if step > start_step and history[-1:] != [(step, loss, accuracy)]:
       report.update(step, loss, accuracy, force_log=True)
       history.append((step, loss, accuracy))
-    if step > saved:
-      run.saver.save(step)
+    seconds = _save(run, step, report) if step > saved else None
     if stop.requested:
-      report.message('%s received: stopped and saved at step %d; run the '
-                     'same command again to resume.' % (stop.requested, step))
+      _say(run, report, _stopped_line(run, stop.requested, step, seconds))
   finally:
     if stream is not None:
       stream.close()
   return step, history
 
 
+def _say(run, report, text):
+  """Print a line of the run's own on every worker (the chief's progress
+  stream; the others have none)."""
+  if run.is_chief:
+    report.message(text)
+  else:
+    print(text, flush=True)
+
+
+def _save(run, step, report):
+  """Save ``step`` on every worker; the seconds it took.
+
+  The chief first checks that ``run.json`` is still this run's
+  (``run_dir.check_unchanged``): it says so in one line if the file was
+  removed and written again, and raises before writing anything if the
+  folder or the record now belong to something else.
+  """
+  if run.is_chief:
+    note = run_dir.check_unchanged(run.train_dir, run.record, step)
+    if note:
+      report.message(note)
+  started = time.monotonic()
+  run.saver.save(step)
+  return time.monotonic() - started
+
+
+def _stopped_line(run, signal_name, step, seconds):
+  """The one line a run stopped by ``signal_name`` prints before it exits."""
+  cause = interrupts.describe(signal_name)
+  if seconds is None:
+    return ('%s: step %d was saved already; run the same command again to '
+            'resume from it.' % (cause, step))
+  if not run.is_chief:
+    return ('%s: this worker took part in saving step %d (%.1f s); run the '
+            'same command again on every worker to resume.'
+            % (cause, step, seconds))
+  return ('%s: saved step %d in %.1f s as %s; run the same command again to '
+          'resume from it.' % (cause, step, seconds, run.saver.prefix(step)))
+
+
 class _Run:
-  """What the loop needs: strategy, step function, data, saver, summaries."""
+  """What the loop needs: strategy, step function, data, saver, summaries,
+  and the run's folder and record."""
 
   def __init__(self, **parts):
     self.__dict__.update(parts)
@@ -415,40 +463,58 @@ def train(options: options_lib.TrainOptions) -> options_lib.TrainResult:
   max_steps = options_lib.steps_for(options, len(folder.paths))
   start_step, latest = _resume_step(options.train_dir)
   if start_step >= max_steps:
-    logging.info('%s is already at step %d of %d: nothing to train (raise '
-                 '--max_steps or --epochs to continue).', options.train_dir,
-                 start_step, max_steps)
+    print('%s is already at step %d of %d: nothing to train (raise '
+          '--max_steps or --epochs to continue).'
+          % (options.train_dir, start_step, max_steps))
     return options_lib.TrainResult(start_step, None, None, None, [], skipped,
                                    latest, validation)
   chief = distribution.is_chief(strategy)
   if chief:
     print('images per class:\n%s' % image_folder.count_table(folder,
                                                             validation))
-    logging.info('%s on %d images of %d classes at %dx%d, %d replica(s): '
-                 'steps %d to %d%s', options.model, len(folder.paths),
-                 len(record['class_names']), image_size, image_size,
-                 strategy.num_replicas_in_sync, start_step, max_steps,
-                 ' (resumed from %s)' % latest if latest else '')
-  with precision_lib.function_precision(options.precision):
+    print(_plan_line(options, folder, record, strategy, start_step,
+                     max_steps, latest), flush=True)
+  # From here on SIGTERM and Ctrl-C stop the run at a step boundary (and
+  # keep the handler TensorFlow's cluster runtime installs for SIGTERM,
+  # which would swallow it, out of the way).
+  with interrupts.StopRequest() as stop, precision_lib.function_precision(
+      options.precision):
     model = _Model(options, len(record['class_names']), image_size, strategy)
     saver = saver_lib.Saver(model.named_variables(), options.train_dir,
                             is_chief=chief)
     _initial_restore(model, options, saver, latest)
     run = _Run(strategy=strategy, is_chief=chief, saver=saver, model=model,
+               train_dir=options.train_dir, record=record,
                step=_step_function(model, options, strategy, max_steps),
                iterator=iter(_dataset(folder, options, image_size, strategy,
                                       start_step)))
     with run_dir.lock(options.train_dir) if chief else contextlib.nullcontext():
       if chief:
         _check_still_newest(options.train_dir, latest)
-        run_dir.claim(options.train_dir, record, start_step)
+        run.record = run_dir.claim(options.train_dir, record, start_step)
       step, history, stopped = _train_claimed(run, options, start_step,
-                                              max_steps)
+                                              max_steps, stop)
   loss, accuracy = history[-1][1:] if history else (None, None)
   return options_lib.TrainResult(
       step, loss, accuracy, stopped, history, skipped,
       run_dir.latest_checkpoint(options.train_dir), validation,
       model.fingerprint())
+
+
+def _plan_line(options, folder, record, strategy, start_step, max_steps,
+               latest):
+  """What the run trains and where it starts, in one line."""
+  if latest:
+    start = 'resuming from %s at step %d' % (latest, start_step)
+  elif options.checkpoint_path:
+    start = 'starting from %s' % options.checkpoint_path
+  else:
+    start = 'starting from random weights'
+  return ('training %s on %d images of %d classes at %dx%d, %d replica(s), '
+          'to step %d; %s.' % (options.model, len(folder.paths),
+                               len(record['class_names']), record['image_size'],
+                               record['image_size'],
+                               strategy.num_replicas_in_sync, max_steps, start))
 
 
 def _check_still_newest(train_dir, latest):
@@ -467,30 +533,29 @@ def _check_still_newest(train_dir, latest):
         'from there.' % (train_dir, newest))
 
 
-def _train_claimed(run, options, start_step, max_steps):
+def _train_claimed(run, options, start_step, max_steps, stop):
   """The loop, once the run holds its train_dir: ``(step, history, stop)``.
 
   A lost peer of a multi-worker run becomes a ``DistributedError`` that
   says how to resume.
   """
   run.summaries = _Summaries(options.train_dir, run.is_chief)
-  with interrupts.StopRequest() as stop:
-    try:
-      step, history = _loop(run, options, start_step, max_steps, stop)
-    except tf.errors.ResourceExhaustedError:
-      raise ValueError(
-          'batch_size=%d does not fit in memory: use a smaller one, e.g. '
-          '--batch_size=%d (and scale --learning_rate with it); the last '
-          'checkpoint is kept.' % (options.batch_size,
-                                   max(1, options.batch_size // 2))) from None
-    except (tf.errors.UnavailableError, tf.errors.CancelledError,
-            tf.errors.DeadlineExceededError, tf.errors.InternalError) as error:
-      if distribution.task(run.strategy) is None:
-        raise
-      raise DistributedError(
-          'lost contact with another worker (%s): restart every worker '
-          'with the same command; they resume from the newest checkpoint '
-          'in %s.' % (type(error).__name__, options.train_dir)) from None
-    finally:
-      run.summaries.close()
+  try:
+    step, history = _loop(run, options, start_step, max_steps, stop)
+  except tf.errors.ResourceExhaustedError:
+    raise ValueError(
+        'batch_size=%d does not fit in memory: use a smaller one, e.g. '
+        '--batch_size=%d (and scale --learning_rate with it); the last '
+        'checkpoint is kept.' % (options.batch_size,
+                                 max(1, options.batch_size // 2))) from None
+  except (tf.errors.UnavailableError, tf.errors.CancelledError,
+          tf.errors.DeadlineExceededError, tf.errors.InternalError) as error:
+    if distribution.task(run.strategy) is None:
+      raise
+    raise DistributedError(
+        'lost contact with another worker (%s): restart every worker '
+        'with the same command; they resume from the newest checkpoint '
+        'in %s.' % (type(error).__name__, options.train_dir)) from None
+  finally:
+    run.summaries.close()
   return step, history, stop.requested

@@ -16,7 +16,11 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import time
+from typing import Optional, Tuple
+
+import tensorflow as tf
 
 
 from resnet_v2 import weights
@@ -24,8 +28,11 @@ from resnet_v2.common import tables
 from resnet_v2.nets import checkpoints
 from resnet_v2.nets import registry
 from resnet_v2.nets import zoo
+from resnet_v2.training import saver as saver_lib
 
 RUN_FILE = 'run.json'
+STATE_FILE = saver_lib.STATE_FILE
+CHECKPOINT_NAME = saver_lib.CHECKPOINT_NAME
 OWNERSHIP_KEYS = ('model', 'class_names')
 # Settings that change what a run means: a resume must keep them.
 MEANING_KEYS = OWNERSHIP_KEYS + ('image_size', 'validation_split', 'data_dir',
@@ -143,13 +150,105 @@ def open_run(train_dir, checkpoint_path=None) -> TrainedRun:
   return TrainedRun(train_dir, record, checkpoint)
 
 
+def _state_file(train_dir):
+  """The path of the ``checkpoint`` state file inside ``train_dir``."""
+  return os.path.join(train_dir, STATE_FILE)
+
+
+def _saved_checkpoints(train_dir):
+  """The prefixes of the run's checkpoints on disk (``model.ckpt-N`` with
+  an index), the newest step first, whether or not a state file names
+  them."""
+  pattern = re.compile(r'^%s-(\d+)\.index$' % re.escape(CHECKPOINT_NAME))
+  steps = sorted((int(found.group(1)) for found in
+                  map(pattern.match, os.listdir(train_dir)) if found),
+                 reverse=True)
+  return [os.path.join(train_dir, '%s-%d' % (CHECKPOINT_NAME, step))
+          for step in steps]
+
+
 def latest_checkpoint(train_dir):
   """The newest readable checkpoint in ``train_dir``, or None.
 
   See ``checkpoints.latest_readable``: a moved or copied run directory
-  uses its own checkpoints, and an unreadable one is skipped.
+  uses its own checkpoints, and an unreadable one is skipped. Without a
+  state file (removed), the newest complete ``model.ckpt-N`` in the
+  folder: a new run there would otherwise overwrite it.
   """
+  if os.path.isdir(train_dir) and not os.path.exists(_state_file(train_dir)):
+    return next((prefix for prefix in _saved_checkpoints(train_dir)
+                 if checkpoints.readable(prefix)), None)
   return checkpoints.latest_readable(train_dir)
+
+
+def resume_checkpoint(train_dir: str) -> Tuple[Optional[str], Optional[str]]:
+  """``(checkpoint, note)``: what a training run in ``train_dir`` resumes
+  from (None: the start), and a line saying what changed since the last
+  run (None when nothing did).
+
+  Raises:
+    ValueError: if the state file names checkpoints and none of them can
+      be used (their files gone or damaged): starting again from step 0
+      would write over them, so nothing is written.
+  """
+  latest = latest_checkpoint(train_dir)
+  if not os.path.isdir(train_dir):
+    return None, None
+  state_file = _state_file(train_dir)
+  if not os.path.exists(state_file):
+    return latest, latest and (
+        '%s is missing (removed?): resuming from %s, the newest complete '
+        'checkpoint in the folder.' % (state_file, latest))
+  if latest is None:
+    state = tf.train.get_checkpoint_state(train_dir)
+    named = [os.path.basename(path) for path in
+             (state.all_model_checkpoint_paths if state else [])]
+    raise ValueError(
+        '%s names %s, and none of them can be used (their files are gone '
+        'or damaged): put them back to resume, or pass a new --train_dir; '
+        'nothing was written.'
+        % (state_file, ', '.join(named) or 'no checkpoint'))
+  return latest, None
+
+
+def check_unchanged(train_dir: str, record: dict, step: int) -> Optional[str]:
+  """Check, before a save, that ``train_dir`` still holds ``record``'s run.
+
+  Returns:
+    None, or a line saying that ``run.json`` had been removed and has
+    been written again.
+
+  Raises:
+    ValueError: if ``train_dir`` is gone, or its ``run.json`` no longer
+      reads as this run's (replaced by another run's, damaged): the save
+      is not made, so nothing of the folder is overwritten.
+  """
+  if not os.path.isdir(train_dir):
+    raise ValueError(
+        'train_dir %r was removed while this run trained: stopped at step %d '
+        'without saving; run the same command again to start it anew.'
+        % (train_dir, step))
+  path = run_file(train_dir)
+  if not os.path.exists(path):
+    _write(train_dir, record)
+    return ('%s was removed while this run trained: written again at step '
+            '%d.' % (path, step))
+  try:
+    existing = read_run(train_dir)
+  except ValueError:
+    existing = None
+  if existing is None or any(existing.get(key) != record.get(key)
+                             for key in MEANING_KEYS):
+    raise ValueError(
+        '%s was replaced while this run trained: it records %s, not this '
+        "run's %s. Stopped at step %d without saving, so that file and the "
+        "checkpoints are left as they are: put this run's run.json back, or "
+        "move the other run's files to a folder of their own, then run the "
+        'same command again to resume from %s.'
+        % (path, _describe(existing) if existing else 'something unreadable',
+           _describe(record), step,
+           latest_checkpoint(train_dir) or 'the start'))
+  return None
 
 
 def _short(value):

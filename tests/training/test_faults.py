@@ -119,7 +119,8 @@ def _finish(process, kill_after_step=None, delay=0.0):
   stdout = ''.join(lines)
   losses = {int(step): float(loss) for step, loss in re.findall(
       r'^step (\d+)/\d+\s+loss ([0-9.]+)', stdout, re.MULTILINE)}
-  resumed = re.search(r'\(resumed from (\S+)\)', stderr)
+  resumed = re.search(r'^training .*; resuming from (\S+) at step \d+\.$',
+                      stdout, re.MULTILINE)
   return Piece(process.pid, process.returncode, stdout, stderr, losses,
                resumed.group(1) if resumed else None)
 
