@@ -6,12 +6,15 @@ the requests; ``$RESNET_V2_WEIGHTS_URL`` points the package at it and
 """
 
 import http.server
+import resource
+import signal
 import io
 import os
 import socket
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -34,6 +37,7 @@ class _Site(http.server.ThreadingHTTPServer):
   def __init__(self):
     super().__init__(('127.0.0.1', 0), _Handler)
     self.files, self.mode, self.requests = {}, 'ok', []
+    self.stalled = threading.Event()
 
   @property
   def url(self):
@@ -53,7 +57,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     self.send_response(200)
     self.send_header('Content-Length', str(len(body)))
     self.end_headers()
-    self.wfile.write(body[:len(body) // 2] if site.mode == 'cut' else body)
+    if site.mode in ('cut', 'stall'):
+      self.wfile.write(body[:len(body) // 2])
+      self.wfile.flush()
+      if site.mode == 'stall':
+        site.stalled.wait(60)
+      return
+    self.wfile.write(body)
 
   def log_message(self, *args):
     """Keep the test output clean."""
@@ -87,6 +97,7 @@ def site(monkeypatch):
   thread.start()
   monkeypatch.setenv(pretrained.URL_VARIABLE, server.url)
   yield server
+  server.stalled.set()
   server.shutdown()
   server.server_close()
 
@@ -258,3 +269,68 @@ def test_reference_logits_survive_the_fetch(site, archive, weights_home):
       tf.train.Saver().restore(session, path)
       np.testing.assert_allclose(
           session.run(logits).reshape(-1, 1001), archive[1], rtol=1e-6)
+
+
+def _start_fetcher(home, preexec_fn=None):
+  """A process that fetches the tiny release into ``home``; ValueError's
+  message on stderr and status 2 if the fetch fails."""
+  script = _FETCHER.replace(
+      '  print(weights.fetch(tiny_release.MODEL))',
+      '  try:\n    print(weights.fetch(tiny_release.MODEL))\n'
+      '  except ValueError as error:\n'
+      '    sys.exit("error: " + str(error))')
+  return subprocess.Popen(
+      [sys.executable, '-c', script % HERE],
+      env=dict(os.environ, RESNET_V2_HOME=str(home), TF_CPP_MIN_LOG_LEVEL='3'),
+      stdout=subprocess.PIPE,
+      stderr=subprocess.PIPE, text=True, preexec_fn=preexec_fn)
+
+
+def test_a_fetch_killed_mid_download_leaves_no_entry_and_a_rerun_works(
+    site, archive, weights_home):
+  site.files[RELEASE.archive] = archive[0]
+  site.mode = 'stall'
+  fetcher = _start_fetcher(weights_home)
+  try:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(
+        name.startswith('.partial-') for name in cache_entries(weights_home)):
+      time.sleep(0.2)
+    time.sleep(0.5)
+    os.kill(fetcher.pid, signal.SIGKILL)
+    fetcher.wait(timeout=30)
+  finally:
+    if fetcher.poll() is None:
+      fetcher.kill()
+  left = cache_entries(weights_home)
+  assert left and all(name.startswith('.partial-') for name in left)
+  assert pretrained.cached(RELEASE) is None
+  site.mode = 'ok'
+  path = weights.fetch(RELEASE.model, stream=io.StringIO())
+  assert os.path.isfile(path)
+  assert cache_entries(weights_home) == [RELEASE.entry]
+
+
+def test_a_full_disk_is_one_line_naming_the_folder_and_caches_nothing(
+    site, archive, weights_home):
+  site.files[RELEASE.archive] = archive[0]
+  limit = len(archive[0]) // 3
+
+  def small_disk():
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+  fetcher = _start_fetcher(weights_home, preexec_fn=small_disk)
+  try:
+    _, error = fetcher.communicate(timeout=120)
+  finally:
+    if fetcher.poll() is None:
+      fetcher.kill()
+  assert fetcher.returncode == 1
+  assert [line for line in error.splitlines()
+          if line.startswith('error:')] == [
+      'error: the disk holding %s is full: free about %.0f MB there (the '
+      'archive and its unpacked checkpoint), or set RESNET_V2_HOME to a '
+      'folder on another disk, then run the same command again.'
+      % (weights_home, len(archive[0]) / 1e6 * 2.2)]
+  assert cache_entries(weights_home) == []
