@@ -104,5 +104,5 @@ def test_neither_a_run_nor_an_export_is_one_line(exported, capsys):
   status, out, err = run_evaluate(['--data_dir=' + data_dir], capsys)
   assert (status, out) == (2, '')
   assert err.splitlines() == [
-      'error: pass --train_dir (a training run) or --model_path (an export) '
-      'to say what to evaluate.']
+      'error: pass --train_dir (a training run), --model_path (an export) or '
+      '--checkpoint_path=resnet_v2_50 (a release) to say what to evaluate.']
