@@ -334,3 +334,22 @@ def test_a_full_disk_is_one_line_naming_the_folder_and_caches_nothing(
       'folder on another disk, then run the same command again.'
       % (weights_home, len(archive[0]) / 1e6 * 2.2)]
   assert cache_entries(weights_home) == []
+
+
+class _Terminal(io.StringIO):
+  """A text stream that says it is a terminal."""
+
+  def isatty(self):
+    return True
+
+
+def test_a_terminal_gets_a_progress_bar(site, archive, weights_home):
+  site.files[RELEASE.archive] = archive[0]
+  terminal = _Terminal()
+  weights.fetch(RELEASE.model, stream=terminal)
+  shown = terminal.getvalue()
+  megabytes = len(archive[0]) / 1e6
+  assert '\r[%s] %5.1f/%.1f MB' % ('#' * 30, megabytes, megabytes) in shown
+  assert 'MB/s' in shown
+  assert shown.endswith('\ndownloaded %s%s (%.1f MB)\n'
+                        % (site.url, RELEASE.archive, megabytes))
