@@ -32,6 +32,7 @@ from resnet_v2.deploy import calibration
 from resnet_v2.deploy import engines
 from resnet_v2.deploy import formats
 from resnet_v2.deploy import frozen
+from resnet_v2.deploy import held_output
 from resnet_v2.nets import analysis
 from resnet_v2.nets import registry
 from resnet_v2.training import run_dir
@@ -58,40 +59,60 @@ class RuntimeResult(collections.namedtuple('RuntimeResult', JSON_KEYS)):
     return dict(self._asdict())
 
 
+def _check_precision(precision):
+  """Raise unless ``precision`` is one of ``formats.PRECISIONS``."""
+  if precision not in formats.PRECISIONS:
+    raise ValueError('--precision must name some of %s; got %r.'
+                     % (', '.join(formats.PRECISIONS), precision))
+
+
+def _runs_here(runtime, precision):
+  """Raise unless this machine can run ``runtime`` at ``precision``."""
+  spec = formats.format_for_runtime(runtime)
+  try:
+    formats.check_supported(spec.name, precision)
+  except ValueError as error:
+    raise ValueError('--runtime=%s --precision=%s cannot run here: %s'
+                     % (runtime, precision, error)) from None
+
+
 def plan(runtimes, precisions):
   """The ``(runtime, precision)`` pairs to time, and why others are skipped.
 
   TensorFlow fp32 comes first whether asked for or not: it is the
-  baseline. A combination a runtime lacks (or bf16 on a CPU without it) is
-  skipped with a message; an unknown name or a runtime that is not
-  installed is an error.
+  baseline. A combination a runtime lacks is skipped with a message, as
+  long as each runtime asked for times at least one precision asked for;
+  a precision this machine cannot run (bf16 on a CPU without it) is an
+  error, not a skip, since timing only the rest would answer another
+  question than the one asked.
 
   Returns:
     ``(pairs, skipped)``: a list of pairs and a list of messages.
 
   Raises:
-    ValueError: for an unknown runtime or precision, or a missing runtime.
+    ValueError: for an unknown runtime or precision, a runtime that is not
+      installed, one that would time none of the precisions asked, or a
+      precision this machine cannot run.
   """
   if not runtimes:
     raise ValueError('--runtime needs at least one of %s.'
                      % ', '.join(formats.RUNTIMES))
+  for precision in precisions:
+    _check_precision(precision)
   pairs, skipped = [BASELINE], []
   for runtime in runtimes:
     spec = formats.format_for_runtime(runtime)
     formats.require_runtime(spec)
-    for precision in precisions:
-      if precision not in formats.PRECISIONS:
-        raise ValueError('--precision must name some of %s; got %r.'
-                         % (', '.join(formats.PRECISIONS), precision))
-      if precision not in spec.precisions:
-        skipped.append('skipped %s %s: %s runs %s.' % (
-            runtime, precision, runtime, ', '.join(spec.precisions)))
-        continue
-      try:
-        formats.check_supported(spec.name, precision)
-      except ValueError as error:
-        skipped.append('skipped %s %s: %s' % (runtime, precision, error))
-        continue
+    runnable = [p for p in precisions if p in spec.precisions]
+    if not runnable:
+      raise ValueError('--runtime=%s --precision=%s times nothing: %s runs '
+                       '%s.' % (runtime, ','.join(precisions), runtime,
+                                ', '.join(spec.precisions)))
+    skipped += ['skipped %s %s: %s runs %s.' % (
+        runtime, precision, runtime, ', '.join(spec.precisions))
+                for precision in precisions if precision not in runnable]
+    for precision in runnable:
+      _runs_here(runtime, precision)
       if (runtime, precision) not in pairs:
         pairs.append((runtime, precision))
   return pairs, skipped
@@ -104,8 +125,10 @@ def _engine(runtime, precision, net, calibration_set, scratch, threads):
   format_name = formats.format_for_runtime(runtime).name
   directory = os.path.join(scratch, '%s_%s' % (format_name, precision))
   os.makedirs(directory)
-  engines.convert(format_name, net, precision,
-                  calibration_set if precision == 'int8' else None, directory)
+  with held_output.held_back():
+    engines.convert(format_name, net, precision,
+                    calibration_set if precision == 'int8' else None,
+                    directory)
   return engines.open_engine(format_name, directory, precision, threads)
 
 

@@ -14,8 +14,8 @@ import collections
 import numpy as np
 
 from resnet_v2.common import tables
+from resnet_v2.data import image_folder
 from resnet_v2.data import images as images_lib
-from resnet_v2.deploy import manifest as manifest_lib
 from resnet_v2.deploy import predictor as predictor_lib
 from resnet_v2.training import evaluation
 from resnet_v2.training import run_dir
@@ -50,6 +50,31 @@ def _check_same_classes(manifest, trained, model_path):
         '--train_dir the export came from.' % (model_path, trained.train_dir))
 
 
+def _check_folder_classes(manifest, data_dir, model_path):
+  """Raise, with a table of both, if ``data_dir``'s class folders are not
+  the export's classes in label order.
+
+  An export of a released checkpoint is exempt: a folder of some of
+  ImageNet's classes is scored by name (``evaluation.load_subset``).
+  """
+  exported = list(manifest['class_names'])
+  found = list(image_folder.scan(data_dir).class_names)
+  if manifest.get('release') or found == exported:
+    return
+  rows = [(label,
+           exported[label] if label < len(exported) else '-',
+           found[label] if label < len(found) else '-',
+           '' if exported[label:label + 1] == found[label:label + 1]
+           else 'differs')
+          for label in range(max(len(exported), len(found)))]
+  raise ValueError(
+      'the %d class folders of data_dir %r are not the %d classes of the '
+      'export %r, so nothing was scored: evaluate on a folder with one '
+      'subfolder per class of the export, named as in its labels.txt.\n%s'
+      % (len(found), data_dir, len(exported), model_path,
+         tables.format_table(['label', 'export', 'data_dir', ''], rows)))
+
+
 def compare(model_path, data_dir, subset='auto', train_dir=None,
             checkpoint_path=None, batch_size=32, strict=False) -> Comparison:
   """Score the export in ``model_path`` and its float32 checkpoint.
@@ -68,8 +93,15 @@ def compare(model_path, data_dir, subset='auto', train_dir=None,
 
   Returns:
     A ``Comparison``.
+
+  Raises:
+    ValueError: before anything is scored, for an export that was damaged
+      or edited (``deploy.load`` refuses it), or a data_dir whose classes
+      are not the export's.
   """
-  manifest = manifest_lib.read(model_path)
+  predictor = predictor_lib.load(model_path)
+  manifest = predictor.manifest
+  _check_folder_classes(manifest, data_dir, model_path)
   if train_dir is None and checkpoint_path is None:
     checkpoint_path = manifest['checkpoint']
   trained = run_dir.open_run(train_dir or manifest.get('run_dir'),
@@ -79,7 +111,6 @@ def compare(model_path, data_dir, subset='auto', train_dir=None,
     subset = evaluation.default_subset(trained.record)
   folder, skipped = evaluation.load_subset(data_dir, trained.record, subset,
                                            strict)
-  predictor = predictor_lib.load(model_path)
   exported = _export_probabilities(predictor, folder.paths, batch_size)
   reference = evaluation.evaluate_folder(trained, folder,
                                          batch_size=batch_size,

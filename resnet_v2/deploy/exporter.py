@@ -5,24 +5,32 @@
                           data_dir='photos', calibration_images=300)
 
 Every export folder holds the model, ``labels.txt`` and ``model.json``
-(see ``manifest``). ``saved_model`` is the TensorFlow export with its
+(see ``manifest``), which records the size and SHA-256 of each model file
+(``integrity``). ``saved_model`` is the TensorFlow export with its
 preprocessing and two signatures; the other formats hold the float32 (or
 int8) net alone, fed preprocessed images by ``deploy.load``.
+
+The folder is complete or absent, whatever stops the export (``staging``),
+and the converters' own output is held back unless they fail
+(``held_output``).
 """
 
-import contextlib
 import os
-import shutil
-import tempfile
 
 from resnet_v2.deploy import calibration as calibration_lib
 from resnet_v2.deploy import engines
 from resnet_v2.deploy import formats
 from resnet_v2.deploy import frozen
+from resnet_v2.deploy import held_output
+from resnet_v2.deploy import integrity
 from resnet_v2.deploy import manifest as manifest_lib
+from resnet_v2.deploy import staging
+from resnet_v2.nets import analysis
 from resnet_v2.training import run_dir
 from resnet_v2.training import saved_model
 
+# Bytes per parameter of a SavedModel: its float32 variables.
+SAVED_MODEL_BYTES_PER_PARAMETER = 4
 SAVED_MODEL_INPUT = {'name': 'images', 'shape': [None, None, None, 3],
                      'dtype': 'uint8',
                      'signature': saved_model.DEFAULT_SIGNATURE}
@@ -47,53 +55,9 @@ def _write_model(trained, format_name, precision, calibration, export_dir):
                                    trained.checkpoint)
     return dict(SAVED_MODEL_INPUT)
   net = frozen.freeze_run(trained)
-  os.makedirs(export_dir, exist_ok=True)
   engines.convert(format_name, net, precision, calibration, export_dir)
   return {'name': frozen.INPUT_NAME + ':0', 'shape': net.input_shape,
           'dtype': 'float32'}
-
-
-def _staging_dir(export_dir):
-  """A new sibling folder of ``export_dir`` to write the export into."""
-  parent = os.path.dirname(os.path.abspath(export_dir))
-  os.makedirs(parent, exist_ok=True)
-  return tempfile.mkdtemp(
-      prefix='.%s.partial-' % os.path.basename(os.path.abspath(export_dir)),
-      dir=parent)
-
-
-@contextlib.contextmanager
-def _complete_or_absent(export_dir):
-  """Yield a staging folder; on success it becomes ``export_dir`` at once.
-
-  The export is written beside ``export_dir`` and renamed into place only
-  when every file is there, so ``export_dir`` never holds half an export:
-  a failure removes the staging folder, and a ``kill -9`` leaves at most a
-  hidden ``.<name>.partial-*`` folder beside it. An empty ``export_dir``
-  given by the user is replaced by the rename (POSIX renames a folder
-  over an empty one).
-  """
-  staging = _staging_dir(export_dir)
-  try:
-    yield staging
-    os.chmod(staging, 0o777 & ~_umask())
-    try:
-      os.rename(staging, export_dir)
-    except OSError as error:
-      raise ValueError(
-          'export_dir %r was filled by something else during the export '
-          '(%s); nothing was overwritten: pass a new folder.'
-          % (export_dir, error.strerror)) from None
-  except BaseException:
-    shutil.rmtree(staging, ignore_errors=True)
-    raise
-
-
-def _umask():
-  """The process's file-mode creation mask (reading it means setting it)."""
-  mask = os.umask(0o022)
-  os.umask(mask)
-  return mask
 
 
 def export_model(train_dir, export_dir, format='saved_model',  # noqa: A002
@@ -117,21 +81,37 @@ def export_model(train_dir, export_dir, format='saved_model',  # noqa: A002
 
   Raises:
     ValueError: for an unsupported format and precision, a runtime that is
-      not installed, a missing run or checkpoint, a non-empty export_dir,
-      or int8 without data_dir.
+      not installed, a missing run or checkpoint, a non-empty export_dir
+      or one whose parent folder does not exist, another export writing
+      to export_dir, int8 without data_dir, or a write that ran out of
+      room (the message says how much the export needs).
   """
   spec = formats.check_supported(format, precision)
   formats.require_runtime(spec)
   trained = run_dir.open_run(train_dir, checkpoint_path)
   saved_model.check_export_dir(export_dir)
-  images, described = _calibration(trained, precision, data_dir,
-                                   calibration_images)
-  with _complete_or_absent(export_dir) as staging:
-    model_input = _write_model(trained, format, precision, images, staging)
-    manifest = _manifest(trained, spec, format, precision, model_input,
-                         described)
-    manifest_lib.write(staging, manifest)
+  staging.check_parent(export_dir)
+  with staging.complete_or_absent(export_dir) as folder:
+    images, described = _calibration(trained, precision, data_dir,
+                                     calibration_images)
+    with held_output.held_back(), staging.write_failures_explained(
+        export_dir, _space_needed(trained, format, precision)):
+      model_input = _write_model(trained, format, precision, images, folder)
+      manifest = _manifest(trained, spec, format, precision, model_input,
+                           described)
+      manifest['files'] = integrity.file_records(folder)
+      manifest_lib.write(folder, manifest)
   return manifest
+
+
+def _space_needed(trained, format_name, precision):
+  """Roughly the bytes the export of ``trained`` takes while written."""
+  parameters = analysis.describe(trained.record['model'],
+                                 trained.record['image_size'],
+                                 len(trained.class_names)).total_params
+  if format_name == 'saved_model':
+    return parameters * SAVED_MODEL_BYTES_PER_PARAMETER
+  return parameters * engines.bytes_per_parameter(format_name, precision)
 
 
 def _manifest(trained, spec, format_name, precision, model_input,
@@ -140,8 +120,7 @@ def _manifest(trained, spec, format_name, precision, model_input,
   return {
       'format': format_name, 'precision': precision,
       'runtime': spec.runtime,
-      'model_file': ('saved_model.pb' if format_name == 'saved_model'
-                     else engines.model_file(format_name)),
+      'model_file': integrity.expected_model_file(format_name),
       'input': model_input,
       'output': ('probabilities, classes, class_names'
                  if format_name == 'saved_model' else 'logits'),

@@ -18,6 +18,8 @@ import tensorflow.compat.v1 as tf
 from resnet_v2.deploy import frozen
 
 MODEL_FILE = 'model.tflite'
+# Bytes on disk per parameter: float32 weights, or int8 ones.
+BYTES_PER_PARAMETER = {'fp32': 4, 'int8': 1}
 
 
 def _converter(session, graph):
@@ -47,16 +49,30 @@ def convert(net, precision, calibration, export_dir):
     f.write(flatbuffer)
 
 
+def _shape(details):
+  """A tensor's shape from LiteRT's details, None for a free dimension."""
+  return [None if size < 0 else int(size)
+          for size in details['shape_signature']]
+
+
 class Engine(object):
-  """A LiteRT interpreter on ``threads`` threads, resized to each batch."""
+  """A LiteRT interpreter on ``threads`` threads, resized to each batch.
+
+  ``input_shape`` and ``output_shape`` are the model file's, with None
+  for a dimension it leaves free; the batch is always free, since the
+  interpreter is resized to each one.
+  """
 
   def __init__(self, path, precision, threads):
     del precision  # The file itself is float32 or int8.
     from ai_edge_litert import interpreter
     self._interpreter = interpreter.Interpreter(model_path=path,
                                                 num_threads=threads)
-    self._input = self._interpreter.get_input_details()[0]['index']
-    self._output = self._interpreter.get_output_details()[0]['index']
+    inputs = self._interpreter.get_input_details()[0]
+    outputs = self._interpreter.get_output_details()[0]
+    self.input_shape = [None] + _shape(inputs)[1:]
+    self.output_shape = _shape(outputs)
+    self._input, self._output = inputs['index'], outputs['index']
     self._batch = None
 
   def run(self, images: np.ndarray) -> np.ndarray:

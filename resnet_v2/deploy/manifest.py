@@ -2,6 +2,7 @@
 
   write(export_dir, manifest)                # plus labels.txt
   manifest = read('models/photos_int8')      # dict; one-line error if absent
+                                             # or not JSON
   manifest['format'], manifest['precision'], manifest['class_names']
 
 The manifest is plain JSON so that code without this package can serve
@@ -34,22 +35,36 @@ def preprocessing(trained, inside_model):
 
 def write(export_dir, manifest):
   """Write ``manifest`` as ``model.json`` and its class names as labels.txt."""
-  with open(os.path.join(export_dir, MANIFEST_FILE), 'w') as f:
+  with open(os.path.join(export_dir, MANIFEST_FILE), 'w',
+            encoding='utf-8') as f:
     json.dump(manifest, f, indent=2)
     f.write('\n')
-  with open(os.path.join(export_dir, LABELS_FILE), 'w') as f:
+  with open(os.path.join(export_dir, LABELS_FILE), 'w',
+            encoding='utf-8') as f:
     f.write(''.join(name + '\n' for name in manifest['class_names']))
 
 
 def read(export_dir) -> dict:
-  """The manifest of ``export_dir``.
+  """The manifest of ``export_dir``, as written (``integrity`` checks it).
 
   Raises:
-    ValueError: if ``export_dir`` is not a folder holding ``model.json``.
+    ValueError: if ``export_dir`` is not a folder holding ``model.json``,
+      or the file is not a JSON object.
   """
   path = os.path.join(export_dir or '', MANIFEST_FILE)
   if not os.path.isfile(path):
     raise ValueError('%r holds no %s: pass a folder written by python -m '
                      'resnet_v2.export.' % (export_dir, MANIFEST_FILE))
-  with open(path) as f:
-    return json.load(f)
+  with open(path, 'rb') as f:
+    text = f.read()
+  try:
+    manifest = json.loads(text)
+  except ValueError as error:
+    raise ValueError('%r is not valid JSON (%s): it was edited or damaged '
+                     'after the export; restore it, or export again with '
+                     'python -m resnet_v2.export.' % (path, error)) from None
+  if not isinstance(manifest, dict):
+    raise ValueError('%r holds a JSON %s, not the object an export writes: '
+                     'restore it, or export again with python -m '
+                     'resnet_v2.export.' % (path, type(manifest).__name__))
+  return manifest

@@ -12,11 +12,14 @@ is not a file but a way to run the float32 IR: the CPU plugin's
 CPUs with AVX512-BF16 or AMX, so fp32 and int8 set the hint to f32.
 """
 
+import errno
 import os
 
 import numpy as np
 
 MODEL_FILE = 'model.xml'
+# Bytes on disk per parameter: float32 weights, or NNCF's int8 ones.
+BYTES_PER_PARAMETER = {'fp32': 4, 'bf16': 4, 'int8': 1}
 INFERENCE_PRECISION = {'fp32': 'f32', 'bf16': 'bf16', 'int8': 'f32'}
 
 
@@ -30,12 +33,29 @@ def convert(net, precision, calibration, export_dir):
         model, nncf.Dataset([image[np.newaxis] for image in calibration]),
         preset=nncf.QuantizationPreset.PERFORMANCE,
         subset_size=len(calibration))
-  openvino.save_model(model, os.path.join(export_dir, MODEL_FILE),
-                      compress_to_fp16=False)
+  path = os.path.join(export_dir, MODEL_FILE)
+  try:
+    openvino.save_model(model, path, compress_to_fp16=False)
+  except RuntimeError as error:
+    # OpenVINO's C++ streams say only "iostream error", whatever stopped
+    # the write (a full disk, a file-size limit): report it as the write
+    # failure it is.
+    raise OSError(errno.EIO, 'OpenVINO could not write %s (%s)'
+                  % (path, error)) from error
+
+
+def _shape(port):
+  """A port's shape from OpenVINO, None for a free dimension."""
+  return [size.get_length() if size.is_static else None
+          for size in port.get_partial_shape()]
 
 
 class Engine(object):
-  """The IR compiled for the CPU at ``precision`` on ``threads`` threads."""
+  """The IR compiled for the CPU at ``precision`` on ``threads`` threads.
+
+  ``input_shape`` and ``output_shape`` are the model file's, with None
+  for a dimension it leaves free.
+  """
 
   def __init__(self, path, precision, threads):
     import openvino
@@ -44,6 +64,8 @@ class Engine(object):
         'INFERENCE_NUM_THREADS': threads,
     })
     self._request = self._compiled.create_infer_request()
+    self.input_shape = _shape(self._compiled.input(0))
+    self.output_shape = _shape(self._compiled.output(0))
 
   def run(self, images: np.ndarray) -> np.ndarray:
     """The logits of a float32 batch of preprocessed images."""

@@ -1,10 +1,15 @@
-"""Every format and precision predicts what its checkpoint predicts.
+"""Every format and precision predicts what its checkpoint predicts, and
+refuses an export damaged or edited after it was written.
 
 One tiny trained run is exported once per format and precision; the
 oracles are the checkpoint's own evaluation (``training.evaluate``) and
-the SavedModel's ``serving_default`` graph for the preprocessing.
+the SavedModel's ``serving_default`` graph for the preprocessing. Damaged
+exports are copies of those, damaged by the tests; their oracle is the
+one-line refusal naming the file.
 """
 
+import contextlib
+import io
 import json
 import os
 import shutil
@@ -14,12 +19,14 @@ import pytest
 
 from resnet_v2 import deploy
 from resnet_v2 import training
+from resnet_v2.common import cli
 from resnet_v2.common import precision as precision_lib
 from resnet_v2.deploy import formats
 
 from deploy_runs import agreement
 from deploy_runs import decoded_images
 from deploy_runs import train_tiny
+from image_sets import write_grey_classes
 
 CALIBRATION_IMAGES = 8
 COMBINATIONS = [(spec.name, precision)
@@ -117,7 +124,7 @@ def test_predict_refuses_images_that_are_not_uint8_rgb(exports):
   for images in (np.zeros((1, 8, 8, 3), np.float32),
                  np.zeros((8, 8, 4), np.uint8), np.zeros((8, 8), np.uint8),
                  []):
-    with pytest.raises(ValueError, match='images must be uint8 RGB'):
+    with pytest.raises(ValueError, match='predict takes uint8 RGB images'):
       predictor.predict(images)
 
 
@@ -161,3 +168,261 @@ def test_a_runtime_that_is_not_installed_names_the_pip_command(
                      r'which is not installed: pip install '
                      r'"resnet_v2\[onnx\]"'):
     deploy.load(folders['onnx', 'fp32'])
+
+
+# Damaged or edited exports: each is a copy of one of the exports above,
+# damaged here; the oracle is the one-line refusal naming the file.
+
+FP32_FORMATS = ['saved_model', 'tflite', 'onnx', 'openvino']
+WEIGHTS_FILE = {'saved_model': 'variables/variables.data-00000-of-00001',
+                'tflite': 'model.tflite', 'onnx': 'model.onnx',
+                'openvino': 'model.bin'}
+
+
+def _copy(exports, tmp_path, format_name, precision='fp32'):
+  """A copy of one export, to damage."""
+  copy = str(tmp_path / 'copy')
+  shutil.copytree(exports[3][format_name, precision], copy)
+  return copy
+
+
+def _edit_manifest(folder, edit):
+  """Rewrite ``folder``'s model.json after ``edit(manifest)``."""
+  path = os.path.join(folder, 'model.json')
+  with open(path) as f:
+    manifest = json.load(f)
+  edit(manifest)
+  with open(path, 'w') as f:
+    json.dump(manifest, f)
+
+
+def _forget_checksums(folder):
+  """Make ``folder`` look like an export written before checksums."""
+  _edit_manifest(folder, lambda manifest: manifest.pop('files'))
+
+
+def _truncate(path):
+  """Cut the file at ``path`` to half its size."""
+  with open(path, 'r+b') as f:
+    f.truncate(os.path.getsize(path) // 2)
+
+
+def _load_error(folder):
+  """The message ``deploy.load(folder)`` refuses it with."""
+  with pytest.raises(ValueError) as error:
+    deploy.load(folder)
+  return str(error.value)
+
+
+@pytest.mark.parametrize('format_name', FP32_FORMATS)
+def test_a_truncated_model_file_is_refused_naming_it(exports, tmp_path,
+                                                     format_name):
+  copy = _copy(exports, tmp_path, format_name)
+  path = os.path.join(copy, WEIGHTS_FILE[format_name])
+  size = os.path.getsize(path)
+  _truncate(path)
+  assert _load_error(copy).startswith(
+      "%r is %d bytes; the export wrote %d: it was truncated or replaced "
+      'after the export; export again: python -m resnet_v2.export '
+      '--train_dir=' % (path, size // 2, size))
+
+
+@pytest.mark.parametrize('format_name', FP32_FORMATS)
+def test_a_model_file_changed_in_place_fails_its_checksum(exports, tmp_path,
+                                                          format_name):
+  copy = _copy(exports, tmp_path, format_name)
+  path = os.path.join(copy, WEIGHTS_FILE[format_name])
+  with open(path, 'r+b') as f:
+    f.seek(os.path.getsize(path) // 2)
+    byte = f.read(1)
+    f.seek(-1, os.SEEK_CUR)
+    f.write(bytes([byte[0] ^ 0xFF]))
+  assert _load_error(copy).startswith(
+      '%r does not match the SHA-256 model.json recorded: it was changed or '
+      'replaced (another model?) after the export' % path)
+
+
+@pytest.mark.parametrize('format_name', ['tflite', 'onnx', 'openvino'])
+def test_a_model_file_swapped_for_another_exports_is_refused(
+    exports, tmp_path, format_name):
+  copy = _copy(exports, tmp_path, format_name)
+  name = WEIGHTS_FILE[format_name]
+  shutil.copy(os.path.join(exports[3][format_name, 'int8'], name),
+              os.path.join(copy, name))
+  assert 'after the export; export again' in _load_error(copy)
+  assert _load_error(copy).startswith(repr(os.path.join(copy, name)))
+
+
+@pytest.mark.parametrize('format_name', FP32_FORMATS)
+def test_an_export_written_before_checksums_still_loads(exports, tmp_path,
+                                                        format_name):
+  data_dir, _, expected, _ = exports
+  copy = _copy(exports, tmp_path, format_name)
+  _forget_checksums(copy)
+  probabilities, _, _ = deploy.load(copy).predict(decoded_images(data_dir))
+  np.testing.assert_allclose(probabilities, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize('format_name', FP32_FORMATS)
+def test_without_checksums_a_truncated_model_file_is_what_the_runtime_cannot_read(
+    exports, tmp_path, format_name):
+  copy = _copy(exports, tmp_path, format_name)
+  _forget_checksums(copy)
+  _truncate(os.path.join(copy, WEIGHTS_FILE[format_name]))
+  message = _load_error(copy)
+  runtime = {'saved_model': 'TensorFlow', 'tflite': 'LiteRT',
+             'onnx': 'ONNX Runtime', 'openvino': 'OpenVINO'}[format_name]
+  assert ' cannot be read by %s (' % runtime in message
+  assert message.startswith("'%s" % copy)
+  assert '\n' not in message
+
+
+def _with(**settings):
+  """An edit of model.json's top level or its preprocessing settings."""
+  def edit(manifest):
+    for key, value in settings.items():
+      if key == 'image_size':
+        manifest['preprocessing']['image_size'] = value
+      else:
+        manifest[key] = value
+  return edit
+
+
+EDITS = {
+    'unknown-format': (_with(format='pt'), "names format 'pt', which is none "
+                       'of saved_model, tflite, onnx, openvino'),
+    'unknown-precision': (_with(precision='int4'), "names precision 'int4', "
+                          'which format tflite does not have (it has fp32, '
+                          'int8)'),
+    'another-model-file': (_with(model_file='model.onnx'), "names model file "
+                           "'model.onnx', but a tflite export holds "
+                           'model.tflite'),
+    'another-image-size': (_with(image_size=64), 'gives image_size 64 but an '
+                           'input of shape [None, 32, 32, 3]'),
+    'no-class-names': (_with(class_names=[]), 'has no list of class names'),
+}
+
+
+@pytest.mark.parametrize('edit_id', sorted(EDITS))
+def test_an_edited_model_json_is_refused_naming_it(exports, tmp_path,
+                                                   edit_id):
+  copy = _copy(exports, tmp_path, 'tflite')
+  edit, what = EDITS[edit_id]
+  _edit_manifest(copy, edit)
+  assert _load_error(copy).startswith(
+      '%r %s: it was edited or damaged after the export; restore it, or '
+      'export again: python -m resnet_v2.export --train_dir='
+      % (os.path.join(copy, 'model.json'), what))
+
+
+@pytest.mark.parametrize('format_name', ['saved_model', 'onnx'])
+def test_another_input_size_throughout_model_json_is_refused_by_the_model(
+    exports, tmp_path, format_name):
+  copy = _copy(exports, tmp_path, format_name)
+  def edit(manifest):
+    manifest['preprocessing']['image_size'] = 64
+    if format_name != 'saved_model':
+      manifest['input']['shape'] = [None, 64, 64, 3]
+  _edit_manifest(copy, edit)
+  assert _load_error(copy).startswith(
+      '%r takes 32x32 inputs, but model.json gives image_size 64'
+      % os.path.join(copy, 'saved_model.pb' if format_name == 'saved_model'
+                     else 'model.onnx'))
+
+
+def test_classes_added_to_model_json_alone_disagree_with_labels_txt(
+    exports, tmp_path):
+  copy = _copy(exports, tmp_path, 'onnx')
+  _edit_manifest(copy, lambda manifest: manifest['class_names'].append('dog'))
+  assert _load_error(copy).startswith(
+      '%r lists 3 classes, model.json 4, and they differ (first difference: '
+      "line 4); the model predicts model.json's"
+      % os.path.join(copy, 'labels.txt'))
+
+
+def test_classes_added_to_model_json_and_labels_txt_disagree_with_the_model(
+    exports, tmp_path):
+  copy = _copy(exports, tmp_path, 'openvino')
+  _edit_manifest(copy, lambda manifest: manifest['class_names'].append('dog'))
+  with open(os.path.join(copy, 'labels.txt'), 'a') as f:
+    f.write('dog\n')
+  assert _load_error(copy).startswith(
+      '%r scores 3 classes, but model.json and labels.txt name 4'
+      % os.path.join(copy, 'model.xml'))
+
+
+def test_a_missing_labels_txt_is_refused_naming_it(exports, tmp_path):
+  copy = _copy(exports, tmp_path, 'saved_model')
+  os.remove(os.path.join(copy, 'labels.txt'))
+  assert _load_error(copy).startswith(
+      '%r is missing: an export holds its class names there'
+      % os.path.join(copy, 'labels.txt'))
+
+
+def test_a_reordered_labels_txt_is_refused_naming_it(exports, tmp_path):
+  copy = _copy(exports, tmp_path, 'tflite')
+  with open(os.path.join(copy, 'labels.txt'), 'w') as f:
+    f.write('class_1\nclass_0\nclass_2\n')
+  assert _load_error(copy).startswith(
+      '%r lists the classes of model.json in another order (first '
+      'difference: line 1)' % os.path.join(copy, 'labels.txt'))
+
+
+@pytest.mark.parametrize('text,what', [
+    ('{"format": "tflite", "precis', 'is not valid JSON'),
+    ('["tflite"]', 'holds a JSON list, not the object an export writes')])
+def test_a_model_json_that_is_not_an_object_is_refused_naming_it(
+    exports, tmp_path, text, what):
+  copy = _copy(exports, tmp_path, 'tflite')
+  with open(os.path.join(copy, 'model.json'), 'w') as f:
+    f.write(text)
+  assert _load_error(copy).startswith(
+      '%r %s' % (os.path.join(copy, 'model.json'), what))
+
+
+def _evaluate(arguments):
+  """``python -m resnet_v2.evaluate`` run here through ``cli.run``:
+  ``(status, stdout, stderr)``."""
+  from resnet_v2 import evaluate
+  stdout, stderr = io.StringIO(), io.StringIO()
+  try:
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+      cli.run(evaluate.main, evaluate.FLAGS, evaluate.__doc__,
+              argv=['evaluate'] + arguments)
+  except SystemExit as exit_info:
+    status = exit_info.code
+  finally:
+    evaluate.FLAGS.unparse_flags()
+  return status, stdout.getvalue(), stderr.getvalue()
+
+
+def test_evaluate_refuses_a_damaged_export_before_scoring(exports, tmp_path):
+  data_dir = exports[0]
+  copy = _copy(exports, tmp_path, 'onnx')
+  path = os.path.join(copy, 'model.onnx')
+  _truncate(path)
+  status, out, err = _evaluate(['--model_path=' + copy,
+                                '--data_dir=' + data_dir])
+  assert (status, out) == (2, '')
+  assert len(err.splitlines()) == 1
+  assert err.startswith('error: %r is ' % path)
+
+
+def test_evaluate_refuses_a_folder_of_other_classes_with_a_table_of_both(
+    exports, tmp_path):
+  folders = exports[3]
+  other = write_grey_classes(str(tmp_path / 'other'), (30, 130), per_class=1)
+  os.rename(os.path.join(other, 'class_1'), os.path.join(other, 'class_2'))
+  status, out, err = _evaluate(['--model_path=' + folders['tflite', 'fp32'],
+                                '--data_dir=' + other])
+  assert (status, out) == (2, '')
+  assert err.splitlines() == [
+      'error: the 2 class folders of data_dir %r are not the 3 classes of the '
+      'export %r, so nothing was scored: evaluate on a folder with one '
+      'subfolder per class of the export, named as in its labels.txt.'
+      % (other, folders['tflite', 'fp32']),
+      'label  export   data_dir',
+      '-----  -------  --------  -------',
+      '0      class_0  class_0',
+      '1      class_1  class_2   differs',
+      '2      class_2  -         differs']

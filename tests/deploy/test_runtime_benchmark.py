@@ -27,6 +27,7 @@ COLUMNS = ['runtime', 'precision', 'median sec/batch', 'images/sec',
            'batch-1 latency (ms)', 'speedup vs TF fp32',
            'max relative deviation']
 BF16 = precision_lib.cpu_supports_bf16()
+PRECISIONS = ['fp32'] + ['bf16'] * BF16 + ['int8']
 
 
 @pytest.fixture(scope='module')
@@ -52,7 +53,7 @@ def timed(cli, tmp_path_factory):
   output = io.StringIO()
   with contextlib.redirect_stdout(output):
     results = run(cli, TINY + [
-        '--runtime=tf,litert', '--precision=fp32,bf16,int8',
+        '--runtime=tf,litert', '--precision=' + ','.join(PRECISIONS),
         '--json_out=%s' % (folder / 'runtimes.json'),
         '--plot_out=%s' % (folder / 'runtimes.png')])
   lines = output.getvalue().splitlines()
@@ -65,7 +66,7 @@ def test_each_supported_combination_is_timed_and_the_rest_skipped(timed):
       ('litert', 'fp32'), ('litert', 'int8')]
   assert [(r.runtime, r.precision) for r in results] == expected
   assert 'skipped tf int8: tf runs fp32, bf16.' in lines
-  assert 'skipped litert bf16: litert runs fp32, int8.' in lines
+  assert ('skipped litert bf16: litert runs fp32, int8.' in lines) == BF16
 
 
 def test_the_json_holds_the_issue_keys_per_run(timed):
@@ -104,12 +105,13 @@ def test_the_table_has_the_issue_columns_and_the_chart_is_a_png(timed):
 
 def test_the_plan_follows_the_support_table():
   pairs, skipped = runtimes.plan(['openvino', 'onnxruntime'],
-                                 ['int8', 'bf16', 'fp32'])
+                                 ['int8'] + ['bf16'] * BF16 + ['fp32'])
   assert pairs == [('tf', 'fp32'), ('openvino', 'int8')] + [
       ('openvino', 'bf16')] * BF16 + [('openvino', 'fp32'),
                                       ('onnxruntime', 'int8'),
                                       ('onnxruntime', 'fp32')]
-  assert 'skipped onnxruntime bf16: onnxruntime runs fp32, int8.' in skipped
+  assert ('skipped onnxruntime bf16: onnxruntime runs fp32, int8.'
+          in skipped) == BF16
 
 
 @pytest.mark.parametrize('arguments,message', [
@@ -139,3 +141,29 @@ def test_a_runtime_that_is_not_installed_names_the_pip_command(
   assert capsys.readouterr().err.splitlines() == [
       'time_resnet_v2: error: format tflite needs ai_edge_litert, which is '
       'not installed: pip install "resnet_v2[litert]"']
+
+
+def test_a_precision_this_cpu_lacks_is_refused_with_status_2(
+    cli, capsys, monkeypatch):
+  monkeypatch.setattr(precision_lib, 'cpu_flags', set)
+  monkeypatch.setattr(precision_lib, 'has_gpu', lambda: False)
+  with pytest.raises(SystemExit) as exit_info:
+    run(cli, TINY + ['--runtime=openvino', '--precision=bf16'])
+  assert exit_info.value.code == 2
+  output = capsys.readouterr()
+  assert output.out == ''
+  assert output.err.splitlines() == [
+      'time_resnet_v2: error: --runtime=openvino --precision=bf16 cannot run '
+      'here: precision=bf16 needs a GPU or a CPU with AVX512-BF16 or AMX '
+      '(/proc/cpuinfo flag avx512_bf16 or amx_bf16), and this machine has '
+      "neither; use precision='fp32'."]
+
+
+def test_a_runtime_asked_for_a_precision_it_never_runs_is_refused(
+    cli, capsys):
+  with pytest.raises(SystemExit) as exit_info:
+    run(cli, TINY + ['--runtime=litert', '--precision=bf16'])
+  assert exit_info.value.code == 2
+  assert capsys.readouterr().err.splitlines() == [
+      'time_resnet_v2: error: --runtime=litert --precision=bf16 times '
+      'nothing: litert runs fp32, int8.']
