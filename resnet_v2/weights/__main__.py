@@ -49,15 +49,17 @@ def _fetch(arguments):
 
 def _classify(arguments):
   """Print the likeliest classes of each image under the release."""
-  # The trainer's evaluation code loads TensorFlow: only this verb needs it.
-  from resnet_v2.data import image_folder  # pylint: disable=C0415
-  from resnet_v2.training import evaluation  # pylint: disable=C0415
-  from resnet_v2.training import run_dir  # pylint: disable=C0415
   releases.get_release(arguments.model)
   missing = [path for path in arguments.images if not os.path.isfile(path)]
   if missing:
     raise ValueError('no image file %s: pass paths of JPEG, PNG, GIF or BMP '
                      'files.' % ', '.join(missing))
+  pretrained.fetch(arguments.model)
+  # The trainer's evaluation code loads TensorFlow: only this verb needs it,
+  # and only once the weights are there.
+  from resnet_v2.data import image_folder  # pylint: disable=C0415
+  from resnet_v2.training import evaluation  # pylint: disable=C0415
+  from resnet_v2.training import run_dir  # pylint: disable=C0415
   run = run_dir.open_run(None, arguments.model)
   folder = image_folder.ImageFolder(tuple(run.class_names),
                                     tuple(arguments.images),
