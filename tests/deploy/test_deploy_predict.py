@@ -426,3 +426,127 @@ def test_evaluate_refuses_a_folder_of_other_classes_with_a_table_of_both(
       '0      class_0  class_0',
       '1      class_1  class_2   differs',
       '2      class_2  -         differs']
+
+
+# Input surface: what predict is given, the one error it gives, and the
+# advice followed. The oracle is the prediction of the uint8 images the
+# bad input was made from.
+
+SOURCE = np.random.RandomState(5).randint(0, 256, (2, 20, 24, 3)).astype(
+    np.uint8)
+ALPHA = np.full(SOURCE.shape[:-1] + (1,), 255, np.uint8)
+# id: (a function making the bad input, what the message says it is,
+# whether following the advice gives back SOURCE exactly).
+BAD_INPUTS = {
+    'float64-in-0-1': (lambda: SOURCE / 255.0, 'float64 pixels in [0', True),
+    'float32-in-0-255': (lambda: SOURCE.astype(np.float32),
+                         'float32 pixels in [', True),
+    'float-in-minus-1-1': (lambda: SOURCE / 127.5 - 1, 'float64 pixels in [-',
+                           True),
+    'python-list': (SOURCE.tolist, 'is a list of 2 images with int64 pixels',
+                    True),
+    'uint16': (lambda: SOURCE.astype(np.uint16) * 257, 'uint16 pixels in [',
+               True),
+    'rgba': (lambda: np.concatenate([SOURCE, ALPHA], -1),
+             '(2, 20, 24, 4) with 4 channels', True),
+    'channels-first': (lambda: np.moveaxis(SOURCE, -1, -3),
+                       '(2, 3, 20, 24) with channels first', True),
+    'one-channel': (lambda: SOURCE[..., :1], '(2, 20, 24, 1) with 1 channel',
+                    False),
+    'rank-2': (lambda: SOURCE[0, ..., 0],
+               'is one (20, 24) array (a grey image?)', False),
+    'a-list-with-one-float-image': (
+        lambda: [SOURCE[0], SOURCE[1] / 255.0],
+        'is a list whose item 1 has shape (20, 24, 3) with float64 pixels',
+        True),
+}
+NO_ADVICE = {
+    'empty-batch': (np.zeros((0, 8, 8, 3), np.uint8),
+                    'is an empty batch (0, 8, 8, 3)'),
+    'empty-list': ([], 'is an empty list'),
+    'nan': (np.full((8, 8, 3), np.nan), 'pixels that are NaN or infinite'),
+    'rank-5': (SOURCE[np.newaxis], 'has shape (1, 2, 20, 24, 3)'),
+    'a-path': ('cat.jpg', 'is a str, not an array of numbers'),
+}
+USAGE = ('predict takes uint8 RGB images: one [height, width, 3] array, a '
+         '[batch, height, width, 3] array or a list of [height, width, 3] '
+         'arrays')
+
+
+@pytest.fixture(scope='module')
+def predictors(exports):
+  """A predictor of each fp32 export, loaded once for the input tests."""
+  return {name: deploy.load(exports[3][name, 'fp32'])
+          for name in ('tflite', 'saved_model', 'onnx')}
+
+
+def _follow(advice, images):
+  """``images`` after the advice ('pass EXPR' or 'set ITEM = EXPR')."""
+  scope = {'np': np, 'images': images}
+  if advice.startswith('pass '):
+    return eval(advice[len('pass '):], scope)  # noqa: S307 - the advice
+  exec(advice[len('set '):], scope)  # noqa: S102 - the advice itself
+  return scope['images']
+
+
+def _refusal(predictor, images):
+  """The message ``predictor.predict(images)`` refuses ``images`` with."""
+  with pytest.raises(ValueError) as error:
+    predictor.predict(images)
+  return str(error.value)
+
+
+@pytest.mark.parametrize('format_name', ['tflite', 'saved_model'])
+@pytest.mark.parametrize('case_id', sorted(BAD_INPUTS))
+def test_a_bad_input_says_what_it_is_and_the_advice_works(
+    predictors, format_name, case_id):
+  make, given, exact = BAD_INPUTS[case_id]
+  images = make()
+  predictor = predictors[format_name]
+  message = _refusal(predictor, images)
+  assert message.startswith('images ') and given in message
+  assert USAGE in message and '\n' not in message
+  advice = message[message.index(USAGE) + len(USAGE) + 2:-1]
+  followed = _follow(advice, images)
+  probabilities = predictor.predict(followed)[0]
+  rows = 1 if np.ndim(followed) == 3 else len(followed)
+  assert probabilities.shape == (rows, 3)
+  if exact:
+    np.testing.assert_array_equal(np.asarray(followed), SOURCE)
+    np.testing.assert_allclose(probabilities, predictor.predict(SOURCE)[0],
+                               atol=1e-6)
+
+
+@pytest.mark.parametrize('case_id', sorted(NO_ADVICE))
+def test_an_input_no_expression_can_fix_is_refused_saying_what_it_is(
+    predictors, case_id):
+  images, given = NO_ADVICE[case_id]
+  message = _refusal(predictors['onnx'], images)
+  assert message.startswith('images ') and given in message
+  assert message.endswith(': %s.' % USAGE)
+
+
+def test_a_model_file_with_a_fixed_batch_pads_smaller_ones_and_slices_larger(
+    exports, predictors, tmp_path):
+  import onnx
+  from resnet_v2.deploy import integrity
+  copy = _copy(exports, tmp_path, 'onnx')
+  path = os.path.join(copy, 'model.onnx')
+  model = onnx.load(path)
+  model.graph.input[0].type.tensor_type.shape.dim[0].dim_value = 2
+  onnx.save(model, path)
+  _edit_manifest(copy, lambda manifest: manifest.update(
+      files=integrity.file_records(copy)))
+  images = np.concatenate([SOURCE, SOURCE[:1]])
+  expected = predictors['onnx'].predict(images)[0]
+  predictor = deploy.load(copy)
+  assert predictor.model_input_shape == [2, 32, 32, 3]
+  np.testing.assert_allclose(predictor.predict(images[:1])[0], expected[:1],
+                             atol=1e-6)
+  message = _refusal(predictor, images)
+  assert message.startswith(
+      "images is a batch of 3, but %r takes at most 2 at a time (its batch "
+      'is fixed): predict in slices, e.g. ' % path)
+  sliced = eval(message.split('e.g. ')[1],  # noqa: S307 - the advice
+                {'np': np, 'images': images, 'predictor': predictor})
+  np.testing.assert_allclose(sliced, expected, atol=1e-6)
