@@ -66,12 +66,18 @@ def _range_text(above, at_least, below, at_most):
 def check_writable(name: str, path: str) -> None:
   """Raise unless ``path`` exists as something writable or can be created.
 
-  The nearest folder that exists on the way up must be writable, so that
-  the missing ones (and ``path``) can be made there.
+  A new ``path`` must lie in a folder that exists and is writable: a
+  mistyped parent would otherwise become a new tree of folders that the
+  user never meant to make.
   """
   existing = path
-  while not os.path.exists(existing):
-    existing = os.path.dirname(os.path.abspath(existing))
+  if not os.path.exists(path):
+    existing = os.path.dirname(os.path.normpath(path)) or os.curdir
+    if not os.path.isdir(existing):
+      raise ValueError(
+          '%s %r cannot be made: its parent folder %r does not exist. Create '
+          'it first (mkdir -p %s) or pass a path in a folder that exists.'
+          % (name, path, existing, existing))
   if not os.access(existing, os.W_OK | os.X_OK):
     raise ValueError('%s %r cannot be written (%r is not writable): pass a '
                      'folder you can write to.' % (name, path, existing))

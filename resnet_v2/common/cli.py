@@ -28,6 +28,7 @@ from absl import flags
 from absl import logging
 
 from resnet_v2.common import flag_owners
+from resnet_v2.common import flagfiles
 
 # TensorFlow's C++ log threshold for every command, set before TensorFlow
 # loads: 3 keeps the lines it prints at first use (a failed CUDA probe on
@@ -133,8 +134,9 @@ def parse(flag_values, argv, doc, program=None):
   """Parse ``argv`` into ``flag_values``; help and bad flags exit here.
 
   The first problem is named, in this order: an argument that is not a
-  flag, a flag this command does not take, a value that does not parse,
-  a required flag left out.
+  flag, a line of a ``--flagfile`` that is not one of this command's flags
+  with a value that parses (``flagfiles``), a flag this command does not
+  take, a value that does not parse, a required flag left out.
 
   Returns:
     ``argv[:1]``: every option is a --flag, so nothing else is left.
@@ -147,10 +149,15 @@ def parse(flag_values, argv, doc, program=None):
   if stray:
     fail('unexpected arguments %s: every option is a --flag (see --help).'
          % ' '.join(stray), program)
+  problem = flagfiles.first_problem(
+      flag_values, argv[1:],
+      lambda name: _unknown_flag_message(name, argv[0]))
+  if problem:
+    fail(problem, program)
   try:
     return flag_values(argv)[:1]
   except flags.UnrecognizedFlagError as error:
-    fail(_unknown_flag_message(error, argv[0]), program)
+    fail(_unknown_flag_message(error.flagname, argv[0], str(error)), program)
   except flags.IllegalFlagValueError as error:
     fail(_illegal_value_message(error, flag_values), program)
   except flags.Error as error:
@@ -205,14 +212,16 @@ def _illegal_value_message(error, flag_values):
   return message
 
 
-def _unknown_flag_message(error, program_path):
-  """absl's message, plus the command that takes the flag if one does."""
-  owners = flag_owners.owners(error.flagname, program_path)
+def _unknown_flag_message(name, program_path, unknown=None):
+  """``unknown`` (absl's message, by default one of ours), plus the command
+  that takes the flag ``name`` if one does."""
+  owners = flag_owners.owners(name, program_path)
   if not owners:
-    return '%s (see --help for the flags this command takes).' % error
+    return '%s (see --help for the flags this command takes).' % (
+        unknown or '--%s is not a flag of this command' % name)
   this = flag_owners.command_for(program_path) or 'this command'
   return ('--%s is a flag of %s, not of %s: run it there, or see --help for '
-          "this command's flags." % (error.flagname, ', '.join(owners), this))
+          "this command's flags." % (name, ', '.join(owners), this))
 
 
 def quiet_logs():

@@ -462,6 +462,7 @@ def train(options: options_lib.TrainOptions) -> options_lib.TrainResult:
   _check_batch_fits_data(options.batch_size, folder)
   max_steps = options_lib.steps_for(options, len(folder.paths))
   start_step, latest = _resume_step(options.train_dir)
+  state = run_dir.checkpoint_state(options.train_dir)
   if start_step >= max_steps:
     print('%s is already at step %d of %d: nothing to train (raise '
           '--max_steps or --epochs to continue).'
@@ -490,7 +491,7 @@ def train(options: options_lib.TrainOptions) -> options_lib.TrainResult:
                                       start_step)))
     with run_dir.lock(options.train_dir) if chief else contextlib.nullcontext():
       if chief:
-        _check_still_newest(options.train_dir, latest)
+        _check_still_newest(options.train_dir, latest, state)
         run.record = run_dir.claim(options.train_dir, record, start_step)
       step, history, stopped = _train_claimed(run, options, start_step,
                                               max_steps, stop)
@@ -517,14 +518,18 @@ def _plan_line(options, folder, record, strategy, start_step, max_steps,
                                strategy.num_replicas_in_sync, max_steps, start))
 
 
-def _check_still_newest(train_dir, latest):
+def _check_still_newest(train_dir, latest, state):
   """Raise if ``train_dir`` gained a newer checkpoint than ``latest``.
 
   The resume point is read before the run takes the folder's lock; a run
   that held the folder meanwhile and has just finished would otherwise be
   followed by a second run that repeats its steps from an older
-  checkpoint and makes that older one the newest again.
+  checkpoint and makes that older one the newest again. The state file,
+  read with the resume point (``state``), tells whether anything changed,
+  without naming a skipped checkpoint a second time.
   """
+  if run_dir.checkpoint_state(train_dir) == state:
+    return
   newest = run_dir.latest_checkpoint(train_dir)
   if newest != latest:
     raise ValueError(

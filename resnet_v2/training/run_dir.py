@@ -211,6 +211,16 @@ def resume_checkpoint(train_dir: str) -> Tuple[Optional[str], Optional[str]]:
   return latest, None
 
 
+def checkpoint_state(train_dir: str) -> Optional[bytes]:
+  """The bytes of ``train_dir``'s state file, None without one: equal
+  bytes later mean that no checkpoint was added or dropped meanwhile."""
+  try:
+    with open(_state_file(train_dir), 'rb') as f:
+      return f.read()
+  except FileNotFoundError:
+    return None
+
+
 def check_unchanged(train_dir: str, record: dict, step: int) -> Optional[str]:
   """Check, before a save, that ``train_dir`` still holds ``record``'s run.
 

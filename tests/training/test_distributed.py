@@ -172,6 +172,56 @@ def test_a_killed_worker_stops_the_other_and_a_restart_finishes(
   assert training.evaluate(train_dir, images).num_images == 12
 
 
+def _wait_for_line(path, prefix, processes, timeout=WORKER_TIMEOUT):
+  """Wait until the log at ``path`` has a line starting with ``prefix``
+  (False if a process ended first or the time ran out)."""
+  deadline = time.time() + timeout
+  while time.time() < deadline:
+    with open(path) as log:
+      if any(line.startswith(prefix) for line in log):
+        return True
+    if any(process.poll() is not None for process in processes):
+      return False
+    time.sleep(0.05)
+  return False
+
+
+def test_sigterm_to_one_worker_saves_on_every_worker_and_a_restart_resumes(
+    images, tmp_path):
+  train_dir = str(tmp_path / 'run')
+  steps = 6
+  flags = _flags(images, train_dir, max_steps=steps, batch_norm='frozen')
+  workers = _start_workers(flags, tmp_path=str(tmp_path), tag='first')
+  processes = [process for process, _ in workers]
+  assert _wait_for_line(workers[0][1].name, 'step 2/', processes)
+  # Preempt only worker 1, which writes nothing: the stop travels to the
+  # chief in the next step, and both take part in the save.
+  processes[1].send_signal(signal.SIGTERM)
+  codes, texts = _finish(workers)
+  assert codes == [128 + signal.SIGTERM] * 2, texts
+  saved = int(tf.train.load_variable(train_dir, 'global_step'))
+  assert 2 <= saved < steps, texts[0]
+  assert re.search(r'^preempted \(SIGTERM\): saved step %d in [0-9.]+ s as '
+                   r'%s; run the same command again to resume from it\.$'
+                   % (saved, re.escape(os.path.join(
+                       train_dir, 'model.ckpt-%d' % saved))), texts[0],
+                   re.MULTILINE), texts[0]
+  assert ('preempted (SIGTERM): this worker took part in saving step %d'
+          % saved) in texts[1]
+  assert 'Traceback' not in texts[0] + texts[1]
+  restarted = _start_workers(flags, tmp_path=str(tmp_path), tag='second')
+  codes, resumed = _finish(restarted)
+  assert codes == [0, 0], resumed
+  assert 'resuming from %s/model.ckpt-%d at step %d' % (
+      train_dir, saved, saved) in resumed[0]
+  assert _fingerprint(resumed[0]) == _fingerprint(resumed[1])
+  # Oracle: one process on the same global batch, never interrupted.
+  single = training.train(small_options(
+      images, str(tmp_path / 'one'), max_steps=steps, batch_norm='frozen'))
+  _assert_same_losses(_losses(texts[0]) + _losses(resumed[0]),
+                      [(step, loss) for step, loss, _ in single.history])
+
+
 def _run_command(flags, tf_config=None, timeout=120):
   """Run the train command once; returns the finished process."""
   return subprocess.run(

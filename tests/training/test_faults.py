@@ -94,9 +94,10 @@ def _start(command, preexec_fn=None):
   return process
 
 
-def _finish(process, kill_after_step=None, delay=0.0):
-  """Read ``process`` to its end (SIGKILLing it ``delay`` s after it prints
-  step ``kill_after_step``, if given) and describe what it printed."""
+def _finish(process, kill_after_step=None, delay=0.0, signum=signal.SIGKILL):
+  """Read ``process`` to its end (sending it ``signum`` ``delay`` s after it
+  prints step ``kill_after_step``, if given) and describe what it printed;
+  ``process.signalled`` is then the time the signal was sent."""
   timer = threading.Timer(TIMEOUT, process.kill)
   timer.start()
   lines = []
@@ -106,7 +107,8 @@ def _finish(process, kill_after_step=None, delay=0.0):
       if kill_after_step is not None and line.startswith(
           'step %d/' % kill_after_step):
         time.sleep(delay)
-        process.send_signal(signal.SIGKILL)
+        process.signalled = time.monotonic()
+        process.send_signal(signum)
     process.wait(timeout=TIMEOUT)
   finally:
     timer.cancel()
@@ -214,6 +216,36 @@ def test_two_runs_started_together_one_trains_the_other_names_it(
   _assert_reference_losses(winner, reference)
   assert _lock_holder(train_dir) is None
   _assert_reference_weights(run_dir.latest_checkpoint(train_dir), reference)
+
+
+def test_sigterm_saves_the_step_says_preempted_and_the_rerun_ends_as_one_run(
+    images, reference, tmp_path):
+  train_dir = str(tmp_path / 'run')
+  process = _start(_command(images, train_dir))
+  piece = _finish(process, kill_after_step=3, signum=signal.SIGTERM)
+  exited = time.monotonic() - process.signalled
+  # Stopped after the step that was running when the signal came: 3, or 4
+  # if the signal landed between steps.
+  saved = _saved_step(train_dir)
+  assert piece.returncode == 128 + signal.SIGTERM, piece.stderr
+  assert saved in (3, 4) and sorted(piece.losses) == list(range(1, saved + 1))
+  lines = [line for line in piece.stdout.splitlines()
+           if line.startswith('preempted')]
+  assert len(lines) == 1 and re.fullmatch(
+      r'preempted \(SIGTERM\): saved step %d in [0-9.]+ s as %s; run the '
+      r'same command again to resume from it\.' % (
+          saved, re.escape(_prefix(train_dir, saved))), lines[0]), lines
+  assert 'Traceback' not in piece.stderr and not _errors(piece.stderr)
+  # Bounded: the step that was running, the save and the exit.
+  assert exited < 30, exited
+  assert _lock_holder(train_dir) is None
+  # The advice, followed: the same command resumes and ends as one run.
+  resumed = _run(_command(images, train_dir))
+  assert resumed.returncode == 0, resumed.stderr
+  _assert_resumed(resumed, train_dir, saved, STEPS)
+  for piece_run in (piece, resumed):
+    _assert_reference_losses(piece_run, reference)
+  _assert_reference_weights(_prefix(train_dir, STEPS), reference)
 
 
 def _file_size_limit(limit):
