@@ -1,7 +1,9 @@
 """Images in: folders of labelled images, decoding, preprocessing, tf.data.
 
   folder, skipped = data.load_image_folder('photos')      # scan + decode check
+  print(data.describe_skipped(folder))                    # what was left out
   training, validation = data.split(folder, 0.2, seed=0)
+  recorded = data.split_record(training, validation)      # kept with the run
   dataset = data.training_dataset(training, 224, 32, seed=0)
 
 Nothing here knows about training or benchmarks; the nets' input settings
@@ -13,10 +15,15 @@ its module once, as the command.
 import importlib as _importlib
 
 from resnet_v2.data.image_folder import ImageFolder
+from resnet_v2.data.image_folder import apply_split
+from resnet_v2.data.image_folder import describe_skipped
 from resnet_v2.data.image_folder import load as load_image_folder
 from resnet_v2.data.image_folder import scan
 from resnet_v2.data.image_folder import select
 from resnet_v2.data.image_folder import split
+from resnet_v2.data.image_folder import split_changes
+from resnet_v2.data.image_folder import split_record
+from resnet_v2.data.images import decode as decode_image
 from resnet_v2.data.images import find_unreadable
 from resnet_v2.data.images import read_image
 from resnet_v2.data.pipeline import evaluation_dataset
@@ -26,9 +33,10 @@ from resnet_v2.data.preprocessing import multi_crop
 from resnet_v2.data.preprocessing import train_image
 
 __all__ = [
-    'ImageFolder', 'eval_image', 'evaluation_dataset', 'find_unreadable',
-    'load_image_folder', 'multi_crop', 'read_image', 'scan', 'select',
-    'split', 'train_image', 'training_dataset', 'write_digits',
+    'ImageFolder', 'apply_split', 'decode_image', 'describe_skipped',
+    'eval_image', 'evaluation_dataset', 'find_unreadable', 'load_image_folder',
+    'multi_crop', 'read_image', 'scan', 'select', 'split', 'split_changes',
+    'split_record', 'train_image', 'training_dataset', 'write_digits',
 ]
 
 

@@ -31,14 +31,16 @@ FULL_MATRIX_MAX_CLASSES = 20
 EvalResult = collections.namedtuple(
     'EvalResult', ['class_names', 'num_images', 'top1', 'top_k', 'k',
                    'confusion', 'probabilities', 'labels', 'skipped_images',
-                   'subset'], defaults=(None,))
+                   'subset', 'changes'], defaults=(None, None))
 EvalResult.__doc__ = """The scores of one evaluation.
 
 ``top1`` and ``top_k`` are fractions of ``num_images``; ``k`` is
 min(5, number of classes). ``confusion[i, j]`` counts images of class
 ``i`` predicted as class ``j``. ``probabilities`` ([images, classes]) and
 ``labels`` are kept, in file order, for further analysis; ``subset`` names
-the images scored ('all', 'training' or 'validation') when known.
+the images scored ('all', 'training' or 'validation') when known;
+``changes`` (an ``image_folder.SplitChanges``) says how the folder differs
+from the split the run recorded, when it recorded one.
 """
 
 
@@ -110,7 +112,11 @@ def report(result):
                                              result.num_images),
            'top-%d accuracy: %.4f' % (result.k, result.top_k)]
   if result.skipped_images:
-    lines.append('skipped unreadable images: %d' % len(result.skipped_images))
+    lines.append('skipped unreadable images: %d (%s)' % (
+        len(result.skipped_images),
+        image_folder.shortlist(result.skipped_images)))
+  if result.changes and result.changes.describe():
+    lines.append(result.changes.describe())
   lines += ['', confusion_table(result)]
   return '\n'.join(lines)
 
@@ -183,15 +189,34 @@ def load_subset(data_dir, run, subset, strict=False):
   Returns:
     ``(folder, skipped_paths)``.
   """
+  folder, skipped, _ = _load_subset(data_dir, run, subset, strict)
+  return folder, skipped
+
+
+def _load_subset(data_dir, run, subset, strict):
+  """``load_subset`` and the folder's ``SplitChanges`` since the run's
+  recorded split (None for a run that recorded none).
+
+  The parts are the ones the run recorded when it has them, so an image
+  added since is in neither; older runs are split again by their seed.
+  """
   folder = _as_model_classes(image_folder.scan(data_dir), run, data_dir)
   folder, skipped = image_folder.drop_unreadable(folder, strict=strict,
                                                  part='evaluation')
-  folder = image_folder.select(folder, subset, run['validation_split'],
-                               run['seed'])
-  if not folder.paths:
+  recorded = run.get(run_dir.SPLIT_KEY)
+  chosen = image_folder.select(folder, subset, run['validation_split'],
+                               run['seed'], recorded)
+  if not chosen.paths and recorded is not None:
+    raise ValueError(
+        'none of the images of %r are in the %s subset the run recorded '
+        '(from %s): pass --subset=all to score every image of this folder.'
+        % (data_dir, subset, run['data_dir']))
+  if not chosen.paths:
     raise ValueError('the %s subset of %r is empty: use a larger '
                      'validation_split or subset=all.' % (subset, data_dir))
-  return folder, skipped
+  changes = (image_folder.split_changes(folder, recorded)
+             if recorded is not None else None)
+  return chosen, skipped, changes
 
 
 def evaluate(train_dir, data_dir, subset='all', checkpoint_path=None,
@@ -202,7 +227,8 @@ def evaluate(train_dir, data_dir, subset='all', checkpoint_path=None,
     train_dir: the folder a training run wrote.
     data_dir: the image folder, with the same class subfolders.
     subset: 'all', or 'training' / 'validation' for the split training
-      made with its ``validation_split`` and ``seed``; 'auto' is the
+      recorded (or, for runs recorded before splits were, made again
+      with its ``validation_split`` and ``seed``); 'auto' is the
       validation split when training made one, else all.
     checkpoint_path: a checkpoint prefix; the newest in train_dir if None.
     tta: average over ten crops and flips of each image.
@@ -222,9 +248,10 @@ def evaluate(train_dir, data_dir, subset='all', checkpoint_path=None,
   precision_lib.check_precision_supported(precision)
   if subset == 'auto':
     subset = default_subset(run.record)
-  folder, skipped = load_subset(data_dir, run.record, subset, strict)
+  folder, skipped, changes = _load_subset(data_dir, run.record, subset,
+                                          strict)
   result = evaluate_folder(run, folder, tta, batch_size, precision, skipped)
-  return result._replace(subset=subset)
+  return result._replace(subset=subset, changes=changes)
 
 
 def evaluate_folder(run, folder, tta=False, batch_size=32, precision='fp32',

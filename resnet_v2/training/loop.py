@@ -28,7 +28,6 @@ import hashlib
 import os
 import time
 
-from absl import logging
 import numpy as np
 import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
@@ -408,7 +407,9 @@ def _prepare(options):
   image_size = options_lib.resolve_image_size(options, options.image_size)
   folder = image_folder.scan(options.data_dir)
   record = _run_record(options, folder.class_names, image_size)
-  run_dir.check_owner(options.train_dir, record)
+  existing = run_dir.check_owner(options.train_dir, record)
+  if existing and run_dir.SPLIT_KEY in existing:
+    record[run_dir.SPLIT_KEY] = existing[run_dir.SPLIT_KEY]
   if options.strategy == 'multi_worker':
     # One replica per worker on a CPU: the batch check needs no network.
     _check_replicas(options.batch_size,
@@ -416,19 +417,30 @@ def _prepare(options):
   return image_size, folder, record
 
 
-def _split(folder, options):
-  """Readable training images, the validation part (or None), the skipped."""
+def _split(folder, options, record):
+  """Readable training images, the validation part (or None), the skipped
+  image files, and what changed since the run recorded its split (None).
+
+  A resumed run keeps the split recorded when it started
+  (``record['split']``); a new run with a validation split records its own
+  there, so that images added later never move into validation.
+  """
   folder, skipped = image_folder.drop_unreadable(folder, strict=options.strict)
-  if skipped:
-    logging.warning('skipped %d unreadable image(s): %s', len(skipped),
-                    ', '.join(skipped))
+  recorded = record.get(run_dir.SPLIT_KEY)
+  if recorded is not None:
+    training, validation = image_folder.apply_split(folder, recorded)
+    changes = image_folder.split_changes(folder, recorded)
+    image_folder.check_recorded_training(training, changes, options.train_dir)
+    return training, validation, skipped, changes
   if not options.validation_split:
     image_folder.check_trainable(folder)
-    return folder, None, skipped
+    return folder, None, skipped, None
+  image_folder.check_split(folder, options.validation_split)
   training, validation = image_folder.split(folder, options.validation_split,
                                             options.seed)
-  image_folder.check_trainable(training, validation)
-  return training, validation, skipped
+  image_folder.check_trainable(training)
+  record[run_dir.SPLIT_KEY] = image_folder.split_record(training, validation)
+  return training, validation, skipped, None
 
 
 def _check_batch_fits_data(batch_size, folder):
@@ -458,7 +470,7 @@ def train(options: options_lib.TrainOptions) -> options_lib.TrainResult:
   strategy = distribution.create_strategy(
       options.strategy, options.worker_timeout, options.cpu_replicas)
   _check_replicas(options.batch_size, strategy.num_replicas_in_sync)
-  folder, validation, skipped = _split(folder, options)
+  folder, validation, skipped, changes = _split(folder, options, record)
   _check_batch_fits_data(options.batch_size, folder)
   max_steps = options_lib.steps_for(options, len(folder.paths))
   start_step, latest = _resume_step(options.train_dir)
@@ -471,6 +483,7 @@ def train(options: options_lib.TrainOptions) -> options_lib.TrainResult:
                                    latest, validation)
   chief = distribution.is_chief(strategy)
   if chief:
+    _print_data_notes(folder, changes)
     print('images per class:\n%s' % image_folder.count_table(folder,
                                                             validation))
     print(_plan_line(options, folder, record, strategy, start_step,
@@ -500,6 +513,17 @@ def train(options: options_lib.TrainOptions) -> options_lib.TrainResult:
       step, loss, accuracy, stopped, history, skipped,
       run_dir.latest_checkpoint(options.train_dir), validation,
       model.fingerprint())
+
+
+def _print_data_notes(folder, changes):
+  """Say which files were skipped, and how the folder changed since the
+  run recorded its split (the run keeps that split)."""
+  skipped = image_folder.describe_skipped(folder)
+  if skipped:
+    print(skipped)
+  if changes and changes.describe():
+    print('%s This run keeps its split; pass a new --train_dir to split the '
+          'folder as it is now.' % changes.describe())
 
 
 def _plan_line(options, folder, record, strategy, start_step, max_steps,

@@ -9,6 +9,10 @@ The record serves two purposes: a second run pointed at the same folder
 with another model or other classes is refused before anything is written
 (so no checkpoint is overwritten by an incompatible one), and evaluation
 and export read the model and class names from it instead of asking again.
+A run with a validation split records which images are in each part
+(``SPLIT_KEY``, relative paths), written when the run starts and kept by
+every resume, so evaluation scores the images training held out and no
+others, however the folder changed since.
 """
 
 import collections
@@ -39,6 +43,10 @@ MEANING_KEYS = OWNERSHIP_KEYS + ('image_size', 'validation_split', 'data_dir',
                                  'seed')
 # Settings a resume may change; the record notes each change and its step.
 CHANGEABLE_KEY = 'settings'
+# The run's split: {'training': [...], 'validation': [...]} relative paths
+# (``data.image_folder.split_record``); absent without a validation split
+# and in records written before splits were.
+SPLIT_KEY = 'split'
 
 
 def run_file(train_dir):

@@ -115,16 +115,21 @@ def test_one_class_is_not_a_classifier(tmp_path):
   assert not os.path.exists(tmp_path / 'run')
 
 
-def test_every_class_needs_validation_images_when_a_split_is_asked(tmp_path):
+def test_a_class_of_one_image_cannot_be_split_and_trains_without_a_split(
+    tmp_path):
   data = write_grey_classes(str(tmp_path / 'data'), [30, 130])
   os.remove(os.path.join(data, 'class_1', '0.png'))
   os.remove(os.path.join(data, 'class_1', '1.png'))
   os.remove(os.path.join(data, 'class_1', '2.png'))
-  with pytest.raises(ValueError, match="class 'class_1' has no validation "
-                     'images.*lower --validation_split'):
+  with pytest.raises(ValueError, match="class 'class_1' has 1 image.*too few "
+                     'to hold one out.*--validation_split=0 to train'):
     training.train(small_options(data, str(tmp_path / 'run'),
                                  validation_split=0.25))
   assert not os.path.exists(tmp_path / 'run')
+  result = training.train(small_options(data, str(tmp_path / 'run'),
+                                        validation_split=0.0, max_steps=1,
+                                        batch_size=2))
+  assert result.global_step == 1
 
 
 def test_a_class_of_unreadable_files_counts_as_empty(tmp_path):
