@@ -156,6 +156,34 @@ CASES = [
                '{damaged}/run.json cannot be read', 'pass a new --train_dir'),
     case('train-train_dir-missing', TRAIN, ['--data_dir={images}'],
          '--train_dir is required', 'Folder for checkpoints'),
+    train_case('train-train_dir-parent-missing', ['--train_dir={missing}/run'],
+               "train_dir '{missing}/run' cannot be made: its parent folder "
+               "'{missing}' does not exist", 'mkdir -p {missing}'),
+    # train: flag files.
+    train_case('train-flagfile-unknown-flag', ['--flagfile={flags_unknown}'],
+               'flagfile {flags_unknown} line 3: --bogus is not a flag of '
+               'this command', 'see --help'),
+    train_case('train-flagfile-not-a-flag', ['--flagfile={flags_malformed}'],
+               "flagfile {flags_malformed} line 2: 'batch_size 4' is not a "
+               'flag', 'write one --flag=value per line'),
+    train_case('train-flagfile-flag-and-value-apart',
+               ['--flagfile={flags_spaced}'],
+               "flagfile {flags_spaced} line 1: '--batch_size 4' is not one "
+               '--flag=value', 'write --batch_size=4'),
+    train_case('train-flagfile-bad-value', ['--flagfile={flags_bad_value}'],
+               'flagfile {flags_bad_value} line 1: --batch_size=four does not '
+               'parse'),
+    train_case('train-flagfile-other-commands-flag',
+               ['--flagfile={flags_other_command}'],
+               'flagfile {flags_other_command} line 1: --subset is a flag of '
+               'python -m resnet_v2.evaluate, not of python -m resnet_v2.train'),
+    train_case('train-flagfile-missing', ['--flagfile={missing}.flags'],
+               '--flagfile={missing}.flags cannot be read (No such file or '
+               'directory)', 'a text file of --flag=value lines'),
+    train_case('train-flagfile-includes-a-missing-one',
+               ['--flagfile={flags_nested}'],
+               'flagfile {flags_nested} line 1: --flagfile={missing}.flags '
+               'cannot be read'),
     train_case('train-seed-negative', ['--seed=-1'],
                'seed must be an int in [0, 2**32 - 1]'),
     train_case('train-stray-argument', ['photos'],
@@ -202,6 +230,10 @@ CASES = [
     case('export-stray-argument', EXPORT, ['foo'], 'unexpected arguments foo'),
     case('export-export_dir-missing', EXPORT, ['--train_dir={run}'],
          '--export_dir is required', 'New (or empty) folder'),
+    export_case('export-export_dir-parent-missing',
+                ['--export_dir={missing}/model'],
+                "export_dir '{missing}/model' cannot be made: its parent "
+                "folder '{missing}' does not exist", 'mkdir -p {missing}'),
     # time_resnet_v2.py
     case('benchmark-model', BENCHMARK, ['--model=resnet_v2_19'],
          "Unknown model name 'resnet_v2_19'", 'choose one of resnet_v2_18',
@@ -401,7 +433,18 @@ def places(images, tmp_path_factory):
   (root / 'empty').mkdir()
   (root / 'file').write_text('not a folder')
   (root / 'new').mkdir()
+  flag_files = {
+      'flags_unknown': '# a comment, then a blank line\n\n--bogus=1\n',
+      'flags_malformed': '--max_steps=1\nbatch_size 4\n',
+      'flags_spaced': '--batch_size 4\n',
+      'flags_bad_value': '--batch_size=four\n',
+      'flags_other_command': '--subset=all\n',
+      'flags_nested': '--flagfile=%s.flags\n' % (root / 'missing'),
+  }
+  for name, text in flag_files.items():
+    (root / (name + '.txt')).write_text(text)
   return {
+      **{name: str(root / (name + '.txt')) for name in flag_files},
       'images': images, 'run': run, 'export': export,
       'unreadable': unreadable, 'damaged': damaged,
       'no_checkpoint': str(no_checkpoint), 'no_record': str(root / 'no_record'),
