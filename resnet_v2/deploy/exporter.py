@@ -81,8 +81,8 @@ def export_model(train_dir, export_dir, format='saved_model',  # noqa: A002
 
   Raises:
     ValueError: for an unsupported format and precision, a runtime that is
-      not installed, a missing run or checkpoint, a non-empty export_dir
-      or one whose parent folder does not exist, another export writing
+      not installed, a missing run or checkpoint, an export_dir that is
+      not empty or cannot be made, another export writing
       to export_dir, int8 without data_dir, or a write that ran out of
       room (the message says how much the export needs).
   """
@@ -90,7 +90,6 @@ def export_model(train_dir, export_dir, format='saved_model',  # noqa: A002
   formats.require_runtime(spec)
   trained = run_dir.open_run(train_dir, checkpoint_path)
   saved_model.check_export_dir(export_dir)
-  staging.check_parent(export_dir)
   with staging.complete_or_absent(export_dir) as folder:
     images, described = _calibration(trained, precision, data_dir,
                                      calibration_images)

@@ -39,20 +39,6 @@ def partial_dir(export_dir) -> str:
                       '.%s.partial' % os.path.basename(path))
 
 
-def check_parent(export_dir, name='export_dir') -> None:
-  """Raise unless the folder that will hold ``export_dir`` exists.
-
-  A parent that does not exist is more often a typing slip than a wish
-  for new folders, so none is created.
-  """
-  parent = os.path.dirname(os.path.abspath(export_dir))
-  if not os.path.isdir(parent):
-    raise ValueError(
-        '%s %r is in %r, which does not exist: create it first (mkdir -p '
-        '%s) or pass a folder inside an existing one.'
-        % (name, export_dir, parent, parent))
-
-
 def _claim(export_dir):
   """``(partial folder, its locked descriptor)``, emptied; ValueError if
   another export holds it."""
@@ -120,7 +106,7 @@ def write_failure(error):
   reasons = [os.strerror(number) for number in WRITE_ERRNOS]
   for cause in _errors(error):
     if isinstance(cause, OSError) and cause.errno in WRITE_ERRNOS:
-      return os.strerror(cause.errno)
+      return cause.strerror or os.strerror(cause.errno)
     if isinstance(cause, tf.errors.OpError):
       found = [reason for reason in reasons if reason in cause.message]
       if found:
