@@ -11,6 +11,7 @@ message followed to success.
 import json
 import logging
 import os
+import re
 import shutil
 
 import numpy as np
@@ -239,7 +240,7 @@ def test_a_run_json_replaced_while_training_stops_the_run_before_it_saves(
   _assert_losses(_resume(images, train_dir), finished, 3)
 
 
-def test_rotation_leaves_a_replaced_checkpoint_and_a_rewritten_state_is_named(
+def test_rotation_keeps_a_replaced_checkpoint_and_names_every_change(
     tmp_path):
   train_dir = str(tmp_path)
   notes = []
@@ -258,11 +259,26 @@ def test_rotation_leaves_a_replaced_checkpoint_and_a_rewritten_state_is_named(
   os.remove(state)
   saver.save(2)
   saver.save(3)
+  for name in _files(train_dir, 3):
+    os.remove(os.path.join(train_dir, name))
+  saver.save(4)
   assert notes == [
       '%s was removed while this run trained: it is written again, naming '
       'the checkpoints of this run.' % state,
       "%s no longer holds this run's variables (replaced?): left in place, "
-      'and no longer named by the state file.' % _prefix(train_dir, 1)]
+      'and no longer named by the state file.' % _prefix(train_dir, 1),
+      '%s is gone (its files were removed or moved): the state file no '
+      'longer names it.' % _prefix(train_dir, 3)]
   assert _files(train_dir, 1) == _files(os.path.dirname(foreign_prefix), 1)
   assert [os.path.basename(path) for path in tf.train.get_checkpoint_state(
-      train_dir).all_model_checkpoint_paths] == ['model.ckpt-2', 'model.ckpt-3']
+      train_dir).all_model_checkpoint_paths] == ['model.ckpt-2', 'model.ckpt-4']
+
+
+def test_a_train_dir_removed_while_training_stops_the_next_save(tmp_path):
+  record = {'model': 'resnet_v2_18', 'class_names': ['cat', 'dog']}
+  with pytest.raises(ValueError, match=(
+      r"^train_dir '%s' was removed while this run trained: stopped at step "
+      r'7 without saving; run the same command again to start it anew\.$'
+      % re.escape(str(tmp_path / 'gone')))):
+    run_dir.check_unchanged(str(tmp_path / 'gone'), record, 7)
+  assert not os.path.exists(tmp_path / 'gone')
