@@ -11,7 +11,10 @@ checkpoint into the graph every converter starts from; ``calibration``
 draws int8 calibration images from the training split; one module per
 runtime converts and runs (``litert_format``, ``onnx_format``,
 ``openvino_format``); ``accuracy`` scores an export against its float32
-checkpoint.
+checkpoint. ``staging`` makes an export folder complete or absent,
+``held_output`` keeps the converters' own output back, ``integrity``
+checks on load that a folder is still what was exported, and ``inputs``
+says what ``predict`` takes and how to convert what it does not.
 """
 
 from resnet_v2.deploy.accuracy import compare

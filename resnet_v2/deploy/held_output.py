@@ -61,7 +61,8 @@ def held_back():
   with tempfile.TemporaryFile() as held:
     try:
       with _descriptors_held(held), _logging_held(buffer), \
-          contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+          contextlib.redirect_stdout(buffer), \
+          contextlib.redirect_stderr(buffer):
         yield
     except ValueError:
       raise

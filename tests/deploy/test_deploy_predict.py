@@ -264,7 +264,7 @@ def test_an_export_written_before_checksums_still_loads(exports, tmp_path,
 
 
 @pytest.mark.parametrize('format_name', FP32_FORMATS)
-def test_without_checksums_a_truncated_model_file_is_what_the_runtime_cannot_read(
+def test_without_checksums_a_truncated_model_file_is_one_the_runtime_refuses(
     exports, tmp_path, format_name):
   copy = _copy(exports, tmp_path, format_name)
   _forget_checksums(copy)

@@ -53,10 +53,14 @@ def _snapshot(folder):
   return found
 
 
-def _export_command(train_dir, export_dir, *flags):
-  """``python -m resnet_v2.export`` of ``train_dir`` into ``export_dir``."""
-  return [sys.executable, '-m', 'resnet_v2.export', '--train_dir=' + train_dir,
-          '--export_dir=%s' % export_dir] + list(flags)
+def _start_export(train_dir, export_dir, *flags, preexec_fn=None):
+  """Start ``python -m resnet_v2.export`` of ``train_dir`` into
+  ``export_dir``, its output piped."""
+  return subprocess.Popen(
+      [sys.executable, '-m', 'resnet_v2.export', '--train_dir=' + train_dir,
+       '--export_dir=%s' % export_dir] + list(flags),
+      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+      preexec_fn=preexec_fn)
 
 
 def _is_held(folder):
@@ -151,11 +155,9 @@ def test_a_full_disk_in_the_export_command_is_one_line_and_status_2(
     run, tmp_path):
   data_dir, train_dir = run
   export_dir = str(tmp_path / 'model')
-  process = subprocess.Popen(
-      _export_command(train_dir, export_dir, '--format=tflite',
-                      '--precision=int8', '--data_dir=' + data_dir,
-                      '--calibration_images=%d' % CALIBRATION_IMAGES),
-      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+  process = _start_export(
+      train_dir, export_dir, '--format=tflite', '--precision=int8',
+      '--data_dir=' + data_dir, '--calibration_images=%d' % CALIBRATION_IMAGES,
       preexec_fn=_limited_child)
   stdout, stderr = _end(process)
   assert (process.returncode, stdout) == (2, '')
@@ -170,9 +172,7 @@ def test_two_exports_to_one_folder_one_wins_the_other_is_one_line(
   _, train_dir = run
   export_dir = str(tmp_path / 'model')
   partial = staging.partial_dir(export_dir)
-  first = subprocess.Popen(_export_command(train_dir, export_dir),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True)
+  first = _start_export(train_dir, export_dir)
   try:
     _wait_for(lambda: _is_held(partial), first, 'the first export started')
     with pytest.raises(ValueError) as error:
@@ -194,8 +194,7 @@ def test_an_export_sigtermed_while_writing_leaves_no_export_and_a_rerun_works(
   _, train_dir = run
   export_dir = str(tmp_path / 'model')
   partial = staging.partial_dir(export_dir)
-  process = subprocess.Popen(_export_command(train_dir, export_dir),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+  process = _start_export(train_dir, export_dir)
   try:
     _wait_for(lambda: os.path.isdir(partial) and os.listdir(partial),
               process, 'the export wrote its first file')
@@ -291,7 +290,7 @@ def test_a_killed_evaluate_changes_nothing_and_a_rerun_works(run,
   assert comparison.export.num_images == 18
 
 
-def test_an_export_dir_whose_parent_does_not_exist_is_one_line_and_creates_nothing(
+def test_an_export_dir_in_a_missing_folder_is_one_line_and_creates_nothing(
     run, tmp_path):
   _, train_dir = run
   parent = str(tmp_path / 'models' / 'photos')
