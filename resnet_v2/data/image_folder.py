@@ -15,8 +15,8 @@ inside each class folder, through links, each folder once. Files that
 cannot be used are skipped and reported by kind (``SKIP_KINDS``): hidden
 and system files, other formats, names that are not UTF-8, empty files,
 files TensorFlow cannot decode. What would change the class list is
-refused instead: a class folder without a usable image, a class folder
-that is a broken link or the same folder as another. Everything here is
+refused instead: a class folder without a usable image or that is a
+broken link, a folder reached from two classes. Everything here is
 plain Python plus one decoding pass in TensorFlow, and every check runs
 before a training or evaluation graph is built, so bad data fails fast
 with a message that names the folder or file.
@@ -144,10 +144,10 @@ def _class_dirs(data_dir):
 
   Raises:
     ValueError: if there is no class folder, or one would silently drop out
-      or duplicate another (a broken link, two links to one folder).
+      (a broken link, a name that is not UTF-8).
   """
   _check_data_dir(data_dir)
-  names, skipped, real = [], [], {}
+  names, skipped = [], []
   for name in sorted(os.listdir(data_dir)):
     path = os.path.join(data_dir, name)
     if _is_hidden(name):
@@ -157,12 +157,6 @@ def _class_dirs(data_dir):
     if not os.path.isdir(path):
       skipped.append(Skipped(OUTSIDE, path, ''))
       continue
-    same = real.setdefault(os.path.realpath(path), name)
-    if same != name:
-      raise ValueError(
-          'class folders %r and %r of %r are the same folder (one links to '
-          'the other), so its images would be in two classes: remove one.'
-          % (same, name, data_dir))
     names.append(name)
   if not names:
     raise ValueError('data_dir %r has no class subfolders: put the images of '
@@ -194,26 +188,47 @@ def _raise_listing_error(error):
                    'it out of data_dir.' % (error.filename, error.strerror))
 
 
-def _class_files(class_dir):
+def _read_before(path, class_name, seen):
+  """Whether the real folder of ``path`` was read for class ``class_name``
+  already; ``seen`` (real folder -> class) notes it as read now if not.
+
+  Raises:
+    ValueError: if another class read it already (one of them reaches it
+      through a link): its images would be in two classes.
+  """
+  real = os.path.realpath(path)
+  owner = seen.get(real)
+  if owner is None:
+    seen[real] = class_name
+    return False
+  if owner != class_name:
+    raise ValueError(
+        'the folder %r of class %r is the folder %r, read already for class '
+        '%r (one of them is a link), so its images would be in two classes: '
+        'remove the link, or keep the images in one class folder.'
+        % (path, class_name, real, owner))
+  return True
+
+
+def _class_files(class_dir, class_name, seen):
   """``(images, skipped)`` under ``class_dir``, in walk order.
 
   Subfolders are read top-down in sorted order, through links, each real
-  folder once (a link loop ends there); hidden folders are skipped whole.
+  folder once (a link loop ends there; ``seen`` maps the real folders read
+  to their class); hidden folders are skipped whole.
   """
   found, skipped = [], []
-  seen = {os.path.realpath(class_dir)}
+  _read_before(class_dir, class_name, seen)
   for root, dirs, files in os.walk(class_dir, followlinks=True,
                                    onerror=_raise_listing_error):
     kept = []
     for name in sorted(dirs):
       path = os.path.join(root, name)
-      real = os.path.realpath(path)
       if _is_hidden(name):
         skipped.append(Skipped(HIDDEN, path + os.sep, ''))
-      elif real in seen:
+      elif _read_before(path, class_name, seen):
         skipped.append(Skipped(LINKED_AGAIN, path + os.sep, ''))
       else:
-        seen.add(real)
         kept.append(name)
     dirs[:] = kept
     for name in sorted(files):
@@ -266,10 +281,10 @@ def scan(data_dir: str) -> ImageFolder:
       folder has no images (saying what it holds instead).
   """
   class_names, skipped = _class_dirs(data_dir)
-  paths, labels = [], []
+  paths, labels, seen = [], [], {}
   for label, name in enumerate(class_names):
     class_dir = os.path.join(data_dir, name)
-    found, left_out = _class_files(class_dir)
+    found, left_out = _class_files(class_dir, name, seen)
     if not found:
       holds = _kind_lines(left_out, lambda path: os.path.relpath(path,
                                                                  data_dir))

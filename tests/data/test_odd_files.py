@@ -262,16 +262,17 @@ def test_a_class_whose_images_all_fail_to_decode_is_refused(tmp_path):
 def test_nested_folders_count_and_linked_folders_are_followed_once(tmp_path):
   outside = tmp_path / 'elsewhere'
   write(str(outside / 'dog' / 'linked.png'), a_png())
+  write(str(outside / 'more cats' / 'extra.png'), a_png())
   data = tmp_path / 'data'
   write(str(data / 'cat' / 'top.png'), a_png())
   write(str(data / 'cat' / '2019' / 'summer' / 'deep.png'), a_png())
   os.symlink(str(data / 'cat'), str(data / 'cat' / '2019' / 'loop'))
+  os.symlink(str(outside / 'more cats'), str(data / 'cat' / 'more'))
   os.symlink(str(outside / 'dog'), str(data / 'dog'))
-  os.symlink(str(outside / 'dog'), str(data / 'cat' / 'more'))
   folder = image_folder.scan(str(data))
   assert folder.class_names == ('cat', 'dog')
   assert [folder.relative(p) for p in folder.paths] == [
-      'cat/top.png', 'cat/2019/summer/deep.png', 'cat/more/linked.png',
+      'cat/top.png', 'cat/2019/summer/deep.png', 'cat/more/extra.png',
       'dog/linked.png']
   assert [(s.kind, folder.relative(s.path)) for s in folder.skipped] == [
       (image_folder.LINKED_AGAIN, 'cat/2019/loop')]
@@ -286,11 +287,17 @@ def test_a_class_folder_that_is_a_broken_link_is_refused(tmp_path):
     image_folder.scan(str(tmp_path))
 
 
-def test_two_class_folders_that_are_one_folder_are_refused(tmp_path):
+@pytest.mark.parametrize('link, target', [
+    ('kitten', 'cat'),
+    ('cat/dogs too', 'dog'),
+])
+def test_a_folder_linked_into_two_classes_is_refused(tmp_path, link, target):
   write(str(tmp_path / 'cat' / 'good.png'), a_png())
-  os.symlink(str(tmp_path / 'cat'), str(tmp_path / 'kitten'))
-  with pytest.raises(ValueError, match="class folders 'cat' and 'kitten' .* "
-                     'are the same folder'):
+  write(str(tmp_path / 'dog' / 'good.png'), a_png())
+  os.symlink(str(tmp_path / target), str(tmp_path / link))
+  with pytest.raises(ValueError, match=r'the folder .* of class .* read '
+                     'already for class .* its images would be in two '
+                     'classes: remove the link'):
     image_folder.scan(str(tmp_path))
 
 
