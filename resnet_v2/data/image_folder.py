@@ -29,7 +29,7 @@ or removed from the folder since, and ``split_changes`` says what was.
 
 import collections
 import os
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -91,7 +91,7 @@ class ImageFolder(
     return self._replace(paths=tuple(self.paths[i] for i in indices),
                          labels=tuple(self.labels[i] for i in indices))
 
-  def relative(self, path):
+  def relative(self, path: str) -> str:
     """``path`` relative to ``root``, with '/' between folders."""
     if self.root is None:
       return path
@@ -310,7 +310,7 @@ def describe_skipped(folder: ImageFolder) -> str:
   return '\n'.join(lines)
 
 
-def unusable(folder: ImageFolder) -> List[str]:
+def _unusable(folder) -> List[str]:
   """The sorted paths of the image files ``folder`` could not use."""
   return sorted(entry.path for entry in folder.skipped
                 if entry.kind in UNUSABLE_KINDS)
@@ -323,7 +323,8 @@ def _refuse_unusable(entry):
                     '--strict to skip unreadable images.' % (entry.path, why))
 
 
-def drop_unreadable(folder, strict=False, part='training'):
+def drop_unreadable(folder: ImageFolder, strict: bool = False,
+                    part: str = 'training'):
   """``folder`` without its unreadable images, and the list of those images.
 
   Args:
@@ -358,7 +359,7 @@ def drop_unreadable(folder, strict=False, part='training'):
   _check_no_class_lost(folder, bad, part)
   readable = folder.subset(keep)._replace(
       skipped=folder.skipped + tuple(entries))
-  return readable, unusable(readable)
+  return readable, _unusable(readable)
 
 
 def _check_no_class_lost(folder, bad, part):
@@ -443,7 +444,7 @@ def check_split(folder: ImageFolder, validation_split: float) -> None:
           % (validation_split, count, name, _largest_split(counts)))
 
 
-def split(folder, validation_split, seed):
+def split(folder: ImageFolder, validation_split: float, seed: int):
   """Split ``folder`` into (training, validation) ImageFolders, per class.
 
   Each class is shuffled with ``seed`` and its last ``validation_split``
@@ -538,7 +539,7 @@ def class_counts(folder) -> List[int]:
   return counts
 
 
-def check_trainable(training) -> None:
+def check_trainable(training: ImageFolder) -> None:
   """Raise unless ``training`` can train a classifier.
 
   There must be at least two classes, and every class must keep training
@@ -589,7 +590,10 @@ def count_table(training, validation=None) -> str:
   return tables.format_table(('class', 'training', 'validation'), rows)
 
 
-def select(folder, subset, validation_split, seed, recorded=None):
+def select(folder: ImageFolder, subset: str, validation_split: float,
+           seed: int,
+           recorded: Optional[Dict[str, Sequence[str]]] = None
+           ) -> ImageFolder:
   """The ``subset`` ('all', 'training' or 'validation') of ``folder``.
 
   With ``recorded`` (the run's ``split_record``) the parts are the ones
