@@ -20,6 +20,12 @@ graph build, forward and forward-backward, interleaved in one run:
 
   python benchmarks/time_resnet_v2.py --api=slim,keras --mode=both
 
+The Keras 3 model on each backend, each against the graph build in a
+process of its own (XLA for TensorFlow, jax.jit, eager PyTorch):
+
+  python benchmarks/time_resnet_v2.py --api=slim,keras3 --mode=both \
+      --backend=tensorflow,jax,torch
+
 The deployment runtimes, each exported at each precision it supports and
 timed at the batch size and at batch 1 (see resnet_v2.benchmark.runtimes):
 
@@ -87,9 +93,15 @@ flags.DEFINE_bool(
 flags.DEFINE_list(
     'api', ['slim'],
     'How the net runs: slim (the graph build, stepped by Session.run), keras '
-    '(the layer resnet_v2.tf_keras.ResNetV2, stepped by a tf.function), or '
-    'slim,keras to time both side by side, interleaved, with the ratio.',
-    flag_values=FLAGS)
+    '(the layer resnet_v2.tf_keras.ResNetV2, stepped by a tf.function), '
+    'keras3 (the Keras 3 model resnet_v2.keras.ResNetV2 on each --backend), '
+    'or a comma list such as slim,keras,keras3 to time them side by side, '
+    'interleaved, with the ratio.', flag_values=FLAGS)
+flags.DEFINE_list(
+    'backend', ['tensorflow'],
+    'With --api=slim,keras3: the Keras backends to time, each in a process '
+    'of its own against the graph build there: a comma list of tensorflow, '
+    'jax, torch.', flag_values=FLAGS)
 flags.DEFINE_string(
     'json_out', None,
     'Write the results as JSON to this path: one object for one run, '
@@ -137,9 +149,10 @@ def specs_from_flags():
       num_burn_in=FLAGS.num_burn_in, intra_op_threads=FLAGS.intra_op_threads,
       inter_op_threads=FLAGS.inter_op_threads, compare=FLAGS.compare)
   apis = keras_timing.check_apis(FLAGS.api)
+  keras_timing.check_backends(FLAGS.backend)
   for spec in specs:
-    spec_lib.check_spec(spec)
     keras_timing.check_spec_for_apis(spec, apis)
+    spec_lib.check_spec(spec)
   _check_outputs()
   return specs
 
@@ -190,7 +203,7 @@ def main(argv):
     return time_runtimes()
   with cli.errors_as_usage(PROGRAM):
     specs = specs_from_flags()
-  results = keras_timing.run_sweep(specs, FLAGS.api)
+  results = keras_timing.run_sweep(specs, FLAGS.api, backends=FLAGS.backend)
   print()
   print(report.sweep_table(results))
   _save(results, report.write_json, plot.plot_images_per_sec)

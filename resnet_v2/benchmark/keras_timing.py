@@ -1,7 +1,8 @@
-"""Time the Keras layer under tf.function next to the graph build, in one run.
+"""Time the Keras layer and Keras 3 model next to the graph build, in one run.
 
   results = run_sweep([BenchmarkSpec(model='resnet_v2_50')], ['slim', 'keras'])
   print(report.peers_table(results[0]))    # both APIs, with the ratio
+  run_sweep(specs, ['slim', 'keras3'], backends=['tensorflow', 'jax'])
 
 The 'slim' API is the net as the rest of the benchmark times it: the graph
 builder in a TF1 graph, stepped by ``Session.run``. The 'keras' API is the
@@ -10,7 +11,9 @@ same net as ``resnet_v2.tf_keras.ResNetV2``, stepped by a ``tf.function``
 ``tf.nn.l2_loss(logits)`` with respect to every trainable variable, with
 the batch-norm updates, as the graph step does). Both run in one process
 on the same kind of input, interleaved step by step, so that the ratio of
-their step times is not the machine's drift.
+their step times is not the machine's drift. The 'keras3' API is the Keras 3
+model ``resnet_v2.keras.ResNetV2`` on each backend asked for, each timed in
+a process of its own against the graph build there (``keras3_timing``).
 """
 
 import contextlib
@@ -20,20 +23,24 @@ import tensorflow as tf
 
 from resnet_v2 import tf_keras as resnet_keras
 from resnet_v2.benchmark import comparison
+from resnet_v2.benchmark import keras3_timing
 from resnet_v2.benchmark import peers
 from resnet_v2.benchmark import report
 from resnet_v2.benchmark import runner
 from resnet_v2.benchmark import spec as spec_lib
 from resnet_v2.benchmark import timing
-from resnet_v2.common import precision as precision_lib
 
-APIS = ('slim', 'keras')
+APIS = ('slim', 'keras', 'keras3')
 
-# What each API's timing lines and table rows call it.
+# What each API's timing lines and table rows call it; the Keras 3 rows
+# are named per backend (``keras3_timing.keras3_name``).
 API_NAMES = {
-    'slim': 'graph build (Session.run)',
+    'slim': runner.SESSION_STEP_NAME,
     'keras': 'resnet_v2.tf_keras.ResNetV2 (tf.function)',
+    'keras3': 'resnet_v2.keras.ResNetV2 (Keras 3)',
 }
+BACKENDS = tuple(keras3_timing.SETTINGS)
+
 
 def check_apis(apis) -> list:
   """``apis`` as a list of distinct names from ``APIS``, or a ValueError."""
@@ -41,54 +48,35 @@ def check_apis(apis) -> list:
   if not apis or any(api not in APIS for api in apis) or \
       len(set(apis)) != len(apis):
     raise ValueError(
-        '--api must be slim, keras or a comma list of both (slim,keras times '
-        'them side by side); got %r.' % ','.join(apis))
+        '--api must be slim, keras, keras3 or a comma list of them '
+        '(slim,keras,keras3 times them side by side); got %r.'
+        % ','.join(apis))
+  if 'keras3' in apis and apis[0] != 'slim':
+    raise ValueError(
+        '--api=%s: keras3 is timed against the graph build in its own '
+        'process, so list slim first, e.g. --api=slim,keras3.'
+        % ','.join(apis))
   return apis
+
+
+def check_backends(backends) -> list:
+  """``backends`` as a list of distinct names from ``BACKENDS``."""
+  backends = list(backends)
+  if not backends or any(name not in BACKENDS for name in backends) or \
+      len(set(backends)) != len(backends):
+    raise ValueError('--backend must be %s or a comma list of them; got %r.'
+                     % (', '.join(BACKENDS), ','.join(backends)))
+  return backends
 
 
 def check_spec_for_apis(spec, apis) -> None:
   """Raise a ValueError if ``spec`` asks for what the Keras timing lacks."""
-  if 'keras' in apis and spec.compare:
+  if ('keras' in apis or 'keras3' in apis) and spec.compare:
     raise ValueError('--compare times the peers in the graph build only: '
                      'use it with --api=slim, or drop it.')
-
-
-class _CallRunner:
-  """Stands in for a session in ``timing``: ``run(fn)`` calls ``fn()``.
-
-  The timing protocol (burn-in, per-step durations, interleaving, summary
-  lines) is written against ``session.run(target)``; with this runner the
-  targets are zero-argument callables, so a Session step and a
-  ``tf.function`` step are timed by the same code.
-  """
-
-  def run(self, target, feed_dict=None):
-    del feed_dict  # The callables take their inputs with them.
-    return target()
-
-
-def _apply_eager_options(spec, stream):
-  """Give eager code the spec's threads and precision rewrites.
-
-  The threads can only be set before TensorFlow's eager context starts (a
-  later call with the same values is a no-op); if it has started with
-  other values, the step runs with those and a line says so. The rewrites
-  are read when a function first runs, so they apply to the next step.
-  """
-  config = spec.session_config()
-  try:
-    tf.config.threading.set_intra_op_parallelism_threads(
-        config.intra_op_parallelism_threads)
-    tf.config.threading.set_inter_op_parallelism_threads(
-        config.inter_op_parallelism_threads)
-  except RuntimeError:
-    print('Eager code had already started: the Keras step runs with %d '
-          'intra-op and %d inter-op threads (0: one per core).' % (
-              tf.config.threading.get_intra_op_parallelism_threads(),
-              tf.config.threading.get_inter_op_parallelism_threads()),
-          file=stream, flush=True)
-  tf.config.optimizer.set_experimental_options(
-      precision_lib.function_rewrites(config))
+  if 'keras3' in apis and spec.precision != 'fp32':
+    raise ValueError('--api=keras3 times the Keras 3 model in fp32 only: '
+                     'use --precision=fp32 with it.')
 
 
 def keras_step(spec, stream=None) -> Callable:
@@ -105,7 +93,7 @@ def keras_step(spec, stream=None) -> Callable:
   if not tf.executing_eagerly():
     raise RuntimeError('keras_step times eager TensorFlow: call it outside '
                        '`with tf.Graph().as_default():` and any Session.')
-  _apply_eager_options(spec, stream)
+  runner.apply_eager_options(spec, stream)
   layer = resnet_keras.ResNetV2(spec.model, peers.NUM_CLASSES,
                                 weight_decay=0.0)
   images = tf.Variable(tf.random.uniform(
@@ -123,27 +111,6 @@ def keras_step(spec, stream=None) -> Callable:
   return tf.function(step, jit_compile=True if spec.xla else None)
 
 
-def _graph_step(spec, stack):
-  """A zero-argument callable running the graph build's step in a Session.
-
-  The graph is default only while it is built, so the eager code that
-  follows stays eager; its session stays open until ``stack`` (an
-  ExitStack) closes.
-  """
-  graph = tf.Graph()
-  with graph.as_default():
-    images = runner.benchmark_images(spec.batch_size, spec.image_size)
-    outputs = peers.build_project_net(
-        spec.model, images, is_training=spec.mode == 'forward_backward')
-    target = runner.timed_target(outputs, spec.mode)
-    initializer = tf.compat.v1.global_variables_initializer()
-  # Not entered as a context: that would make the graph the default again.
-  session = tf.compat.v1.Session(graph=graph, config=spec.session_config())
-  stack.callback(session.close)
-  session.run(initializer)
-  return lambda: session.run(target)
-
-
 def time_apis(spec, apis, stream=None) -> dict:
   """``{API_NAMES[api]: TimingResult}`` of ``spec`` for each of ``apis``.
 
@@ -157,37 +124,56 @@ def time_apis(spec, apis, stream=None) -> dict:
                                        spec.mode.replace('_', '-')),
             file=stream, flush=True)
       if api == 'slim':
-        steps[API_NAMES[api]] = _graph_step(spec, stack)
+        steps[API_NAMES[api]] = runner.session_step(spec, stack)
       else:
         steps[API_NAMES[api]] = keras_step(spec, stream)
-    return timing.time_interleaved(_CallRunner(), steps, spec.num_batches,
+    return timing.time_interleaved(timing.CallRunner(), steps, spec.num_batches,
                                    spec.num_burn_in, stream=stream)
 
 
-def run_benchmark(spec, apis, peak,
-                  stream=None) -> spec_lib.BenchmarkResult:
+def _keras3_rows(spec, backends, stream):
+  """The Keras 3 model's ``PeerResult`` on each backend.
+
+  Each ratio is to the graph build's step timed interleaved with it in
+  the backend's own process.
+  """
+  rows = ()
+  for backend in backends:
+    timings = keras3_timing.time_backend(spec, backend, stream)
+    rows += comparison.peer_results(timings, API_NAMES['slim'])[1:]
+  return rows
+
+
+def run_benchmark(spec, apis, peak, stream=None,
+                  backends=('tensorflow',)) -> spec_lib.BenchmarkResult:
   """Time ``spec`` in each of ``apis``; a ``BenchmarkResult`` of the first.
 
-  With two APIs, ``peers`` lists both (the first with ratio 1), each with
-  the median ratio of its step time to the first API's in the same round.
+  With two APIs, ``peers`` lists them all (the first with ratio 1), each
+  with the median ratio of its step time to the first API's in the same
+  round; 'keras3' adds a row per backend in ``backends``.
   """
   spec_lib.check_spec(spec)
   check_spec_for_apis(spec, apis)
-  timings = time_apis(spec, apis, stream)
+  here = [api for api in apis if api != 'keras3']
+  timings = time_apis(spec, here, stream)
   first = timings[API_NAMES[apis[0]]]
   table = (comparison.peer_results(timings, API_NAMES[apis[0]])
            if len(apis) > 1 else None)
+  if 'keras3' in apis:
+    table += _keras3_rows(spec, check_backends(backends), stream)
   return runner.benchmark_result(spec, first, peak, table)
 
 
-def run_sweep(specs, apis, stream=None) -> list:
+def run_sweep(specs, apis, stream=None, backends=('tensorflow',)) -> list:
   """Run every spec in ``apis``; the ``BenchmarkResult`` list.
 
   ``['slim']`` is the benchmark's usual sweep (``runner.run_sweep``).
-  Otherwise each result describes the first API, and with both APIs its
-  peers table lists the two side by side with the ratio.
+  Otherwise each result describes the first API, and with several APIs
+  its peers table lists them side by side with the ratio ('keras3' once
+  per backend of ``backends``).
   """
   apis = check_apis(apis)
+  backends = check_backends(backends)
   if apis == ['slim']:
     return runner.run_sweep(specs, stream)
   for spec in specs:
@@ -199,7 +185,7 @@ def run_sweep(specs, apis, stream=None) -> list:
     key = (spec.precision, spec.intra_op_threads, spec.inter_op_threads)
     if key not in peaks:
       peaks[key] = runner.measure_peak(spec, stream)
-    result = run_benchmark(spec, apis, peaks[key], stream)
+    result = run_benchmark(spec, apis, peaks[key], stream, backends)
     print('Through the %s:\n%s' % (API_NAMES[apis[0]],
                                      report.run_summary(result)),
           file=stream, flush=True)

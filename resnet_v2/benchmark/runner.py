@@ -26,8 +26,12 @@ from resnet_v2.benchmark import peers
 from resnet_v2.benchmark import report
 from resnet_v2.benchmark import spec as spec_lib
 from resnet_v2.benchmark import timing
+from resnet_v2.common import precision as precision_lib
 from resnet_v2.nets import analysis
 from resnet_v2.nets import registry
+
+# What timing lines and tables call the graph build's step.
+SESSION_STEP_NAME = 'graph build (Session.run)'
 
 
 def gflops_per_image(model, image_size, mode):
@@ -235,3 +239,48 @@ def run_sweep(specs, stream=None):
       _say(stream, report.peers_table(result))
     results.append(result)
   return results
+
+
+def apply_eager_options(spec, stream):
+  """Give eager code the spec's threads and precision rewrites.
+
+  The threads can only be set before TensorFlow's eager context starts (a
+  later call with the same values is a no-op); if it has started with
+  other values, the step runs with those and a line says so. The rewrites
+  are read when a function first runs, so they apply to the next step.
+  """
+  config = spec.session_config()
+  try:
+    tf.config.threading.set_intra_op_parallelism_threads(
+        config.intra_op_parallelism_threads)
+    tf.config.threading.set_inter_op_parallelism_threads(
+        config.inter_op_parallelism_threads)
+  except RuntimeError:
+    print('Eager code had already started: the eager step runs with %d '
+          'intra-op and %d inter-op threads (0: one per core).' % (
+              tf.config.threading.get_intra_op_parallelism_threads(),
+              tf.config.threading.get_inter_op_parallelism_threads()),
+          file=stream, flush=True)
+  tf.config.optimizer.set_experimental_options(
+      precision_lib.function_rewrites(config))
+
+
+def session_step(spec, stack):
+  """A zero-argument callable running the graph build's step in a Session.
+
+  The graph is default only while it is built, so the eager code that
+  follows stays eager; its session stays open until ``stack`` (an
+  ExitStack) closes.
+  """
+  graph = tf.Graph()
+  with graph.as_default():
+    images = benchmark_images(spec.batch_size, spec.image_size)
+    outputs = peers.build_project_net(
+        spec.model, images, is_training=spec.mode == 'forward_backward')
+    target = timed_target(outputs, spec.mode)
+    initializer = tf.global_variables_initializer()
+  # Not entered as a context: that would make the graph the default again.
+  session = tf.Session(graph=graph, config=spec.session_config())
+  stack.callback(session.close)
+  session.run(initializer)
+  return lambda: session.run(target)

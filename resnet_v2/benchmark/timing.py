@@ -159,3 +159,18 @@ def time_interleaved(session, targets, num_batches=100, num_burn_in=10,
           '%s %.3f' % (name, durations[name][-1]) for name in names)),
             file=stream, flush=True)
   return {name: _summarise(name, durations[name], stream) for name in names}
+
+
+class CallRunner:
+  """Stands in for a session in ``timing``: ``run(fn)`` calls ``fn()``.
+
+  The timing protocol (burn-in, per-step durations, interleaving, summary
+  lines) is written against ``session.run(target)``; with this runner the
+  targets are zero-argument callables, so a Session step and a
+  ``tf.function`` step are timed by the same code.
+  """
+
+  def run(self, target, feed_dict=None):
+    """``target()``: what the step returns."""
+    del feed_dict  # The callables take their inputs with them.
+    return target()

@@ -11,6 +11,7 @@ import pathlib
 import pytest
 import tensorflow as tf
 
+from resnet_v2.benchmark import keras3_timing
 from resnet_v2.benchmark import keras_timing
 from resnet_v2.benchmark import matmul_peak
 from resnet_v2.benchmark import peers
@@ -92,14 +93,39 @@ def test_the_keras_api_alone_describes_the_keras_step(cli):
 
 @pytest.mark.parametrize('apis', [['tf'], [], ['slim', 'slim']])
 def test_check_apis_refuses_what_it_cannot_time(apis):
-  with pytest.raises(ValueError, match='--api must be slim, keras or a comma '
-                     'list of both'):
+  with pytest.raises(ValueError, match='--api must be slim, keras, keras3 or '
+                     'a comma list of them'):
     keras_timing.check_apis(apis)
 
 
+def test_keras3_is_timed_after_the_graph_build_it_is_compared_with():
+  with pytest.raises(ValueError, match='list slim first, e.g. '
+                     '--api=slim,keras3'):
+    keras_timing.check_apis(['keras3', 'slim'])
+
+
+@pytest.mark.parametrize('backends', [['numpy'], [], ['jax', 'jax']])
+def test_check_backends_names_the_three_that_work(backends):
+  with pytest.raises(ValueError, match='--backend must be tensorflow, jax, '
+                     'torch or a comma list of them'):
+    keras_timing.check_backends(backends)
+
+
+def test_the_keras_3_backward_step_differentiates_every_trainable_weight():
+  step = keras3_timing.keras3_step(
+      spec_lib.BenchmarkSpec(mode='forward_backward', **TINY))
+  gradients = step()
+  assert len(gradients) == _graph_trainable_count('resnet_v2_18')
+  assert all(gradient is not None for gradient in gradients)
+
+
 @pytest.mark.parametrize('arguments, message', [
-    (['--api=slim,tf'], "--api must be slim, keras or a comma list of both "
-     "(slim,keras times them side by side); got 'slim,tf'."),
+    (['--api=slim,tf'], "--api must be slim, keras, keras3 or a comma list "
+     "of them (slim,keras,keras3 times them side by side); got 'slim,tf'."),
+    (['--api=slim,keras3', '--precision=bf16'], '--api=keras3 times the '
+     'Keras 3 model in fp32 only: use --precision=fp32 with it.'),
+    (['--api=slim,keras3', '--backend=mxnet'], '--backend must be '
+     "tensorflow, jax, torch or a comma list of them; got 'mxnet'."),
     (['--api=keras', '--compare'], '--compare times the peers in the graph '
      'build only: use it with --api=slim, or drop it.'),
 ])
