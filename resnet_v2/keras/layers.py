@@ -42,7 +42,7 @@ def slim_name(weight) -> str:
 
 
 def _l2(weight_decay):
-  """TF-Slim's ``l2_regularizer(weight_decay)``: ``weight_decay * sum(w^2) / 2``."""
+  """TF-Slim's ``l2_regularizer``: ``weight_decay * sum(w ** 2) / 2``."""
   return keras.regularizers.L2(weight_decay / 2.0) if weight_decay else None
 
 

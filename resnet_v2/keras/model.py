@@ -139,7 +139,8 @@ def check_images(shape: Sequence, dtype: str, model_name: str,
     raise ValueError(
         '%s takes float pixels in its value range ([-1, 1] for the TF-Slim '
         'weights); got dtype %s. Convert uint8 images with '
-        "keras.ops.cast(images, 'float32') / 127.5 - 1.0." % (model_name, dtype))
+        "keras.ops.cast(images, 'float32') / 127.5 - 1.0."
+        % (model_name, dtype))
   if any(side is not None and side < minimum_size for side in shape[1:3]):
     raise ValueError(
         'images are %sx%s pixels, smaller than the output stride %d of %s: '
