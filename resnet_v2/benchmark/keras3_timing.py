@@ -46,10 +46,18 @@ def _images(spec):
                   spec_lib.IMAGE_CHANNELS)).astype(np.float32)
 
 
-def _tensorflow_step(model, images, forward):
-  """The step as a ``tf.function`` compiled with XLA."""
+def tensorflow_step(model, images, forward: bool, jit_compile=True):
+  """The step of a Keras model (tf-keras or Keras 3) as a ``tf.function``.
+
+  Args:
+    model: called as ``model(images, training=...)``.
+    images: the input batch, a non-trainable ``tf.Variable``.
+    forward: the inference logits; else the gradients of their
+      ``tf.nn.l2_loss`` for every trainable weight, with the batch-norm
+      updates of a training-mode call.
+    jit_compile: passed to ``tf.function`` (True: XLA).
+  """
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
-  images = tf.Variable(images, trainable=False)
   if forward:
     def step():
       return model(images, training=False)
@@ -58,7 +66,7 @@ def _tensorflow_step(model, images, forward):
       with tf.GradientTape() as tape:
         loss = tf.nn.l2_loss(model(images, training=True))
       return tape.gradient(loss, model.trainable_variables)
-  return tf.function(step, jit_compile=True)
+  return tf.function(step, jit_compile=jit_compile)
 
 
 def _jax_step(model, images, forward):
@@ -107,9 +115,15 @@ def keras3_step(spec):
   from resnet_v2 import keras as resnet_keras  # pylint: disable=C0415
   model = resnet_keras.ResNetV2(spec.model, peers.NUM_CLASSES,
                                 weight_decay=0.0)
-  make = {'tensorflow': _tensorflow_step, 'jax': _jax_step,
-          'torch': _torch_step}[keras.backend.backend()]
-  return make(model, _images(spec), spec.mode == 'forward')
+  images, forward = _images(spec), spec.mode == 'forward'
+  backend = keras.backend.backend()
+  if backend == 'tensorflow':
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    return tensorflow_step(model, tf.Variable(images, trainable=False),
+                           forward)
+  if backend == 'jax':
+    return _jax_step(model, images, forward)
+  return _torch_step(model, images, forward)
 
 
 def time_here(spec, stream=None) -> dict:

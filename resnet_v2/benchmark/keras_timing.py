@@ -100,15 +100,9 @@ def keras_step(spec, stream=None) -> Callable:
       [spec.batch_size, spec.image_size, spec.image_size,
        spec_lib.IMAGE_CHANNELS], -1.0, 1.0, seed=0), trainable=False)
   layer(images[:1])
-  if spec.mode == 'forward':
-    def step():
-      return layer(images, training=False)
-  else:
-    def step():
-      with tf.GradientTape() as tape:
-        loss = tf.nn.l2_loss(layer(images, training=True))
-      return tape.gradient(loss, layer.trainable_variables)
-  return tf.function(step, jit_compile=True if spec.xla else None)
+  return keras3_timing.tensorflow_step(
+      layer, images, spec.mode == 'forward',
+      jit_compile=True if spec.xla else None)
 
 
 def time_apis(spec, apis, stream=None) -> dict:
