@@ -73,14 +73,24 @@ def test_an_export_of_other_classes_is_refused(exported, tmp_path):
   data_dir, _, folders = exported
   copy = str(tmp_path / 'copy')
   shutil.copytree(folders['fp32'], copy)
+  names = ['cat', 'dog', 'fish']
   path = os.path.join(copy, 'model.json')
   with open(path) as f:
     manifest = json.load(f)
-  manifest['class_names'] = ['cat', 'dog', 'fish']
+  manifest['class_names'] = names
   with open(path, 'w') as f:
     json.dump(manifest, f)
-  with pytest.raises(ValueError, match='has other classes than the run'):
+  with open(os.path.join(copy, 'labels.txt'), 'w') as f:
+    f.write(''.join(name + '\n' for name in names))
+  with pytest.raises(ValueError, match='are not the 3 classes of the export'):
     deploy.compare(copy, data_dir)
+  renamed = str(tmp_path / 'renamed')
+  shutil.copytree(data_dir, renamed)
+  for label, name in enumerate(names):
+    os.rename(os.path.join(renamed, 'class_%d' % label),
+              os.path.join(renamed, name))
+  with pytest.raises(ValueError, match='has other classes than the run'):
+    deploy.compare(copy, renamed)
 
 
 def test_a_folder_that_is_no_export_is_refused(exported):

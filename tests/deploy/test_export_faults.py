@@ -128,10 +128,10 @@ def _full_disk_message(export_dir, needed_mb, reason='File too large'):
 
 # resnet_v2_18 with 3 classes has 11.2 million parameters; onnx int8 also
 # writes its float model and a prepared copy before quantizing. OpenVINO
-# reports any failed write as an iostream error; LiteRT is the command's
-# case below.
+# reports any failed write as an iostream error. The SavedModel is the
+# command's case below.
 @pytest.mark.parametrize('format_name,precision,needed_mb,reason', [
-    ('saved_model', 'fp32', 45, 'File too large'),
+    ('tflite', 'int8', 11, 'File too large'),
     ('onnx', 'int8', 101, 'File too large'),
     ('openvino', 'fp32', 45, 'OpenVINO could not write .*/model.xml '
      r'\(basic_ios::clear: iostream error\)')])
@@ -153,17 +153,14 @@ def test_a_full_disk_is_one_line_with_the_space_needed_and_nothing_kept(
 
 def test_a_full_disk_in_the_export_command_is_one_line_and_status_2(
     run, tmp_path):
-  data_dir, train_dir = run
+  _, train_dir = run
   export_dir = str(tmp_path / 'model')
-  process = _start_export(
-      train_dir, export_dir, '--format=tflite', '--precision=int8',
-      '--data_dir=' + data_dir, '--calibration_images=%d' % CALIBRATION_IMAGES,
-      preexec_fn=_limited_child)
+  process = _start_export(train_dir, export_dir, preexec_fn=_limited_child)
   stdout, stderr = _end(process)
   assert (process.returncode, stdout) == (2, '')
   lines = stderr.splitlines()
   assert len(lines) == 1, stderr
-  assert re.match('error: ' + _full_disk_message(export_dir, 11), lines[0])
+  assert re.match('error: ' + _full_disk_message(export_dir, 45), lines[0])
   assert os.listdir(tmp_path) == []
 
 
