@@ -28,6 +28,15 @@ from keras3_nets import outputs_key
 from keras3_nets import register_nets
 
 BACKEND = keras.backend.backend()
+# XLA compiles a TensorFlow train step for longer than the few steps here
+# run; JAX always compiles ('auto'), PyTorch does not.
+JIT_COMPILE = False if BACKEND == 'tensorflow' else 'auto'
+
+if BACKEND == 'torch':
+  import torch  # pylint: disable=import-error
+  # oneDNN's convolutions cost ~50 ms each at these tiny sizes on an AVX2
+  # CPU (a 2x256x4x4 input, 3x3 kernel), PyTorch's own ~1 ms.
+  torch.backends.mkldnn.enabled = False
 
 
 def relative(actual, expected):
@@ -193,7 +202,7 @@ def check_fit(folder):
                             for loss in model.losses))
   model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9),
                 loss=keras.losses.SparseCategoricalCrossentropy(
-                    from_logits=True))
+                    from_logits=True), jit_compile=JIT_COMPILE)
   history = model.fit(images, labels, batch_size=8, epochs=4, verbose=0,
                       shuffle=False)
   keras_path = os.path.join(folder, 'model.keras')
@@ -233,7 +242,7 @@ def check_round_trip(oracle, checkpoints, images, folder):
                                 weights=checkpoints['bottleneck'])
   model.compile(optimizer=keras.optimizers.SGD(0.1),
                 loss=keras.losses.SparseCategoricalCrossentropy(
-                    from_logits=True))
+                    from_logits=True), jit_compile=JIT_COMPILE)
   start = model.predict(images, verbose=0)
   before = numpy_weights(model)
   model.train_on_batch(images, np.arange(len(images)) % NUM_CLASSES)
