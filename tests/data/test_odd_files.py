@@ -18,6 +18,7 @@ import tensorflow.compat.v1 as tf
 from resnet_v2.data import image_folder
 from resnet_v2.data import images
 from resnet_v2.data import pipeline
+from resnet_v2.data import preprocessing
 
 RNG = np.random.RandomState(0)
 PIXELS = RNG.randint(0, 256, (6, 7, 3)).astype(np.uint8)
@@ -129,12 +130,11 @@ def a_png(level=128, size=(8, 8)):
   return encoded(Image.new('L', size, level), format='PNG')
 
 
-def first_batches(folder, multi_crop):
+def first_batches(folder):
   """The first training batch and evaluation batch of all of ``folder``."""
   with tf.Graph().as_default():
     batches = pipeline.training_dataset(folder, 8, len(folder.paths), seed=0)
-    views = pipeline.evaluation_dataset(folder, 8, len(folder.paths),
-                                        multi_crop=multi_crop)
+    views = pipeline.evaluation_dataset(folder, 8, len(folder.paths))
     with tf.Session() as session:
       return (session.run(tf.data.make_one_shot_iterator(batches).get_next()),
               session.run(tf.data.make_one_shot_iterator(views).get_next()))
@@ -147,9 +147,8 @@ def test_a_folder_of_every_format_decodes_up_front_and_trains(tmp_path):
           DECODED[name][0])
   folder, skipped = image_folder.load(root, strict=True)
   assert skipped == [] and len(folder.paths) == len(DECODED)
-  (train_images, labels), (eval_images, _) = first_batches(folder, True)
-  assert train_images.shape == (len(DECODED), 8, 8, 3)
-  assert eval_images.shape == (len(DECODED), 10, 8, 8, 3)
+  (train_images, labels), (eval_images, _) = first_batches(folder)
+  assert train_images.shape == eval_images.shape == (len(DECODED), 8, 8, 3)
   assert sorted(labels) == sorted(folder.labels)
   assert np.isfinite(train_images).all() and np.isfinite(eval_images).all()
 
@@ -161,13 +160,16 @@ def test_a_huge_image_and_one_pixel_images_train_and_evaluate(tmp_path):
   write(str(tmp_path / 'small' / 'one.jpg'), DECODED['one_pixel.jpg'][0])
   folder, skipped = image_folder.load(str(tmp_path), strict=True)
   assert skipped == []
-  (train_images, labels), (eval_images, _) = first_batches(folder, False)
+  (train_images, labels), (eval_images, _) = first_batches(folder)
   red, green = 1.0, 2 * 200 / 255 - 1
   np.testing.assert_allclose(train_images[labels == 0][..., 0], red)
   np.testing.assert_allclose(train_images[labels == 1][..., 1], green,
                              atol=0.05)
   np.testing.assert_allclose(eval_images[0, ..., 0], red)
   np.testing.assert_allclose(eval_images[1:, ..., 1], green, atol=0.05)
+  views = preprocessing.multi_crop(
+      images.read_image(str(tmp_path / 'small' / 'one.png')), 8)
+  assert views.shape == (preprocessing.MULTI_CROP_VIEWS, 8, 8, 3)
 
 
 def odd_folder(root):

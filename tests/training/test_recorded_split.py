@@ -54,15 +54,6 @@ def run(tmp_path_factory):
   return data_dir, train_dir
 
 
-def test_run_json_records_the_split_the_run_made(run):
-  data_dir, train_dir = run
-  recorded = recorded_split(train_dir)
-  training_part, validation = image_folder.split(
-      image_folder.scan(data_dir), 0.4, seed=7)
-  assert recorded == image_folder.split_record(training_part, validation)
-  assert len(recorded['validation']) == 6 and len(recorded['training']) == 9
-
-
 def test_evaluate_scores_only_recorded_validation_images_and_says_what_changed(
     run, tmp_path):
   data_dir, train_dir = run
@@ -83,10 +74,12 @@ def test_evaluate_scores_only_recorded_validation_images_and_says_what_changed(
       evaluation.report(result))
 
 
-def test_a_run_recorded_before_splits_were_is_split_again_by_its_seed(run):
-  data_dir, train_dir = run
-  record = dict(run_dir.require_run(train_dir))
-  del record[run_dir.SPLIT_KEY]
+def test_a_run_recorded_before_splits_were_is_split_again_by_its_seed(
+    tmp_path):
+  data_dir = write_grey_classes(str(tmp_path / 'data'), [30, 130],
+                                per_class=5)
+  record = {'model': 'resnet_v2_18', 'class_names': ['class_0', 'class_1'],
+            'validation_split': 0.4, 'seed': 7}
   folder, _ = evaluation.load_subset(data_dir, record, 'validation')
   _, validation = image_folder.split(image_folder.scan(data_dir), 0.4, seed=7)
   assert folder.paths == validation.paths
@@ -108,7 +101,7 @@ def test_a_folder_outside_the_recorded_split_says_to_evaluate_all(
   assert evaluation.evaluate(train_dir, other, subset='all').num_images == 6
 
 
-def test_a_resume_keeps_the_recorded_split_of_a_changed_folder(
+def test_a_run_records_its_split_and_a_resume_keeps_it_in_a_changed_folder(
     tmp_path, capsys):
   data_dir = write_grey_classes(str(tmp_path / 'data'), [30, 130, 230],
                                 per_class=5)
@@ -116,6 +109,10 @@ def test_a_resume_keeps_the_recorded_split_of_a_changed_folder(
   training.train(small_options(data_dir, train_dir, max_steps=1,
                                validation_split=0.4))
   recorded = recorded_split(train_dir)
+  training_part, validation = image_folder.split(
+      image_folder.scan(data_dir), 0.4, seed=7)
+  assert recorded == image_folder.split_record(training_part, validation)
+  assert len(recorded['validation']) == 6 and len(recorded['training']) == 9
   _, removed = change_folder(data_dir, recorded)
   capsys.readouterr()
   result = training.train(small_options(data_dir, train_dir, max_steps=2,
