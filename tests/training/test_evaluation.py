@@ -78,7 +78,8 @@ def test_confusion_table_names_the_worst_confusion_for_many_classes():
   rows = evaluation.confusion_table(result).splitlines()
   assert rows[0].split('  ')[-1] == 'most often predicted instead'
   assert rows[3].split() == ['c01', '3', '0.333', 'c07', '(2)']
-  assert rows[4].split() == ['c02', '0', '-', '-']
+  # Above 20 classes only those with images get a row (a release's 1001).
+  assert len(rows) == 4
 
 
 @pytest.mark.parametrize('tta', [False, True])

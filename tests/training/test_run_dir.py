@@ -148,7 +148,7 @@ def test_the_per_class_counts_are_printed_before_training(
   training.train(small_options(images, str(tmp_path / 'run'), max_steps=1,
                                validation_split=0.25))
   out = capsys.readouterr().out
-  table = out[out.index('images per class:'):out.index('step 1/1')]
+  table = out[out.index('images per class:'):out.index('training resnet_v2')]
   rows = [line.split() for line in table.splitlines()[3:]]
   assert rows == [['class_0', '3', '1'], ['class_1', '3', '1'],
                   ['class_2', '3', '1'], ['total', '9', '3']]
