@@ -15,7 +15,6 @@ import pytest
 import tensorflow as tf
 
 from resnet_v2.nets import checkpoints
-from resnet_v2.data import image_folder
 from resnet_v2.training import interrupts
 from resnet_v2.training import progress
 import resnet_v2
