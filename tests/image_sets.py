@@ -34,3 +34,12 @@ def small_options(data_dir, train_dir, **overrides):
   settings.update(overrides)
   return training.TrainOptions(data_dir=data_dir, train_dir=train_dir,
                                **settings)
+
+
+def snapshot(folder):
+  """``{name: (size, mtime)}`` of every file below ``folder``: what a test
+  compares to show that nothing there changed."""
+  return {os.path.relpath(os.path.join(root, name), folder):
+          (os.path.getsize(os.path.join(root, name)),
+           os.stat(os.path.join(root, name)).st_mtime_ns)
+          for root, _, names in os.walk(folder) for name in names}

@@ -22,6 +22,7 @@ from resnet_v2 import training
 from resnet_v2.training import run_dir
 from resnet_v2.training import saver as saver_lib
 
+from image_sets import snapshot
 from image_sets import small_options
 
 STEPS = 6
@@ -58,14 +59,6 @@ def _stopped_at(finished, step, tmp_path):
       train_dir, 'model.ckpt-%d' % step, all_model_checkpoint_paths=[
           'model.ckpt-%d' % s for s in range(2, step + 1, 2)])
   return train_dir
-
-
-def _snapshot(folder):
-  """``{name: (size, mtime)}`` of every file below ``folder``."""
-  return {os.path.relpath(os.path.join(root, name), folder):
-          (os.path.getsize(os.path.join(root, name)),
-           os.stat(os.path.join(root, name)).st_mtime_ns)
-          for root, _, names in os.walk(folder) for name in names}
 
 
 def _resume(images, train_dir, **overrides):
@@ -112,7 +105,7 @@ def test_when_every_named_checkpoint_is_gone_nothing_is_written_until_they_are_b
   kept = str(tmp_path / 'kept')
   for step in (2, 4):
     _move_out(train_dir, step, kept)
-  before = _snapshot(train_dir)
+  before = snapshot(train_dir)
   with pytest.raises(ValueError) as raised:
     _resume(images, train_dir)
   assert str(raised.value) == (
@@ -120,7 +113,7 @@ def test_when_every_named_checkpoint_is_gone_nothing_is_written_until_they_are_b
       '(their files are gone or damaged): put them back to resume, or pass '
       'a new --train_dir; nothing was written.'
       % os.path.join(train_dir, 'checkpoint'))
-  assert _snapshot(train_dir) == before
+  assert snapshot(train_dir) == before
   # The advice, followed: with the files back, the run resumes at step 4.
   for name in os.listdir(kept):
     shutil.move(os.path.join(kept, name), train_dir)
@@ -144,7 +137,7 @@ def test_a_checkpoint_replaced_by_another_models_is_refused_and_moving_it_out_re
     images, finished, tmp_path):
   train_dir = _stopped_at(finished, 4, tmp_path)
   _write_five_class_copy(_prefix(train_dir, 4))
-  before = _snapshot(train_dir)
+  before = snapshot(train_dir)
   with pytest.raises(ValueError) as raised:
     _resume(images, train_dir)
   message = str(raised.value)
@@ -156,7 +149,7 @@ def test_a_checkpoint_replaced_by_another_models_is_refused_and_moving_it_out_re
       'out of %s and run the same command again; it resumes from the '
       'checkpoint before it.' % train_dir)
   assert '\n' not in message
-  assert _snapshot(train_dir) == before
+  assert snapshot(train_dir) == before
   _move_out(train_dir, 4, str(tmp_path / 'moved'))
   _assert_losses(_resume(images, train_dir), finished, 3)
 

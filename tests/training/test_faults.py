@@ -28,6 +28,7 @@ import tensorflow as tf
 from resnet_v2 import training
 from resnet_v2.training import run_dir
 
+from image_sets import snapshot
 from image_sets import MODEL
 from image_sets import small_options
 
@@ -183,14 +184,6 @@ def _lock_holder(train_dir):
     return int(re.search(r'"pid": (\d+)', f.read()).group(1))
 
 
-def _snapshot(folder):
-  """``{name: (size, mtime)}`` of every file below ``folder``."""
-  return {os.path.relpath(os.path.join(root, name), folder):
-          (os.path.getsize(os.path.join(root, name)),
-           os.stat(os.path.join(root, name)).st_mtime_ns)
-          for root, _, names in os.walk(folder) for name in names}
-
-
 def test_two_runs_started_together_one_trains_the_other_names_it(
     images, reference, tmp_path):
   train_dir = str(tmp_path / 'run')
@@ -272,7 +265,7 @@ def _copy_until(reference, step, train_dir):
 def test_a_full_disk_stops_the_run_in_one_line_and_keeps_the_checkpoints(
     images, reference, tmp_path):
   train_dir = _copy_until(reference, 4, str(tmp_path / 'run'))
-  before = _snapshot(train_dir)
+  before = snapshot(train_dir)
   kept = tf.train.load_checkpoint(_prefix(train_dir, 4))
   # RLIMIT_FSIZE makes every write past 1 MB fail as a full disk does: the
   # run record and the event file fit, a checkpoint (89 MB) does not.
@@ -287,7 +280,7 @@ def test_a_full_disk_stops_the_run_in_one_line_and_keeps_the_checkpoints(
                               '6 to %s (' % train_dir)
   assert 'File too large' in errors[0] and '{{' not in errors[0]
   assert errors[0].endswith('it resumes from %s.' % _prefix(train_dir, 4))
-  after = _snapshot(train_dir)
+  after = snapshot(train_dir)
   for name in before:
     if name.startswith('model.ckpt') or name == 'checkpoint':
       assert after[name] == before[name], name
@@ -344,7 +337,7 @@ def test_a_read_only_train_dir_is_one_line_and_nothing_changes(
     if not (_make_read_only(empty) and _make_read_only(finished)):
       pytest.skip('this user can write to a folder of mode 0o555, and the '
                   'immutable attribute is not available here')
-    before = {folder: _snapshot(folder) for folder in (empty, finished)}
+    before = {folder: snapshot(folder) for folder in (empty, finished)}
     new_run = os.path.join(empty, 'run')
     processes = [_start(_command(images, new_run)),
                  _start(_command(images, finished, max_steps=10))]
@@ -356,7 +349,7 @@ def test_a_read_only_train_dir_is_one_line_and_nothing_changes(
           'error: train_dir %r cannot be written (%r is not writable): pass '
           'a folder you can write to.' % (train_dir, existing)]
       assert 'Traceback' not in piece.stderr and not piece.losses
-    assert {folder: _snapshot(folder) for folder in (empty, finished)} == before
+    assert {folder: snapshot(folder) for folder in (empty, finished)} == before
   finally:
     _make_writable(empty)
     _make_writable(finished)
@@ -402,12 +395,12 @@ def _save_fault_chain(images, train_dir):
   """
   record = []
   for fault in SAVE_FAULTS:
-    before = _snapshot(train_dir) if os.path.isdir(train_dir) else {}
+    before = snapshot(train_dir) if os.path.isdir(train_dir) else {}
     piece = _run(_fault_command(images, train_dir, *fault) if fault
                  else _command(images, train_dir))
     state = tf.train.get_checkpoint_state(train_dir)
     record.append(Observation(
-        piece, before, _snapshot(train_dir),
+        piece, before, snapshot(train_dir),
         run_dir.latest_checkpoint(train_dir),
         os.path.basename(state.model_checkpoint_path) if state else None))
   return train_dir, record
@@ -502,4 +495,4 @@ def test_a_run_whose_folder_moved_on_while_it_started_stops_in_one_line(
                      % STEPS):
     training.train(small_options(images, train_dir, max_steps=STEPS,
                                  save_every=SAVE_EVERY))
-  assert _snapshot(train_dir) == _snapshot(os.path.dirname(reference[0]))
+  assert snapshot(train_dir) == snapshot(os.path.dirname(reference[0]))

@@ -17,6 +17,7 @@ from resnet_v2 import training
 from resnet_v2.data import image_folder
 from resnet_v2.training import run_dir
 
+from image_sets import snapshot
 from image_sets import small_options
 from image_sets import write_grey_classes
 
@@ -27,14 +28,6 @@ def finished(images, tmp_path_factory):
   train_dir = str(tmp_path_factory.mktemp('finished'))
   training.train(small_options(images, train_dir, max_steps=4, save_every=2))
   return train_dir
-
-
-def _snapshot(folder):
-  """``{name: (size, mtime)}`` of every file below ``folder``."""
-  return {os.path.relpath(os.path.join(root, name), folder):
-          (os.path.getsize(os.path.join(root, name)),
-           os.stat(os.path.join(root, name)).st_mtime_ns)
-          for root, _, names in os.walk(folder) for name in names}
 
 
 def test_a_second_run_on_a_held_train_dir_is_refused(images, tmp_path):
@@ -48,11 +41,11 @@ def test_a_second_run_on_a_held_train_dir_is_refused(images, tmp_path):
                             stdout=subprocess.PIPE, text=True)
   try:
     assert holder.stdout.readline() == 'held\n'
-    before = _snapshot(train_dir)
+    before = snapshot(train_dir)
     with pytest.raises(ValueError, match='in use by another training run '
                        r'\(process %d, started 20' % holder.pid):
       training.train(small_options(images, train_dir, max_steps=1))
-    assert _snapshot(train_dir) == before
+    assert snapshot(train_dir) == before
   finally:
     holder.kill()
     holder.wait()
@@ -99,13 +92,13 @@ def test_a_damaged_run_record_is_one_line_naming_the_file(
   shutil.copytree(finished, damaged)
   with open(os.path.join(damaged, 'run.json'), 'w') as f:
     f.write(content)
-  before = _snapshot(damaged)
+  before = snapshot(damaged)
   with pytest.raises(ValueError, match='run.json cannot be read .*pass a new '
                      '--train_dir'):
     training.train(small_options(images, damaged, max_steps=5))
   with pytest.raises(ValueError, match='run.json cannot be read'):
     training.evaluate(damaged, images)
-  assert _snapshot(damaged) == before
+  assert snapshot(damaged) == before
 
 
 def test_one_class_is_not_a_classifier(tmp_path):
@@ -166,7 +159,7 @@ def test_resuming_with_settings_that_change_the_run_is_refused_with_a_table(
     images, finished, tmp_path):
   copy = str(tmp_path / 'copy')
   shutil.copytree(finished, copy)
-  before = _snapshot(copy)
+  before = snapshot(copy)
   with pytest.raises(ValueError) as error:
     training.train(small_options(images, copy, max_steps=6, image_size=64,
                                  seed=8))
@@ -175,7 +168,7 @@ def test_resuming_with_settings_that_change_the_run_is_refused_with_a_table(
   rows = [line.split() for line in message.splitlines()]
   assert ['image_size', '32', '64'] in rows and ['seed', '7', '8'] in rows
   assert 'Pass a new --train_dir' in message
-  assert _snapshot(copy) == before
+  assert snapshot(copy) == before
   # The way out works: a new train_dir with the new settings.
   fresh = training.train(small_options(images, str(tmp_path / 'new'),
                                        max_steps=1, image_size=64, seed=8))
@@ -297,10 +290,10 @@ def test_a_train_dir_inside_the_data_dir_is_refused_and_moving_it_out_works(
   outside = str(tmp_path / 'run')
   training.train(small_options(data_dir, outside, max_steps=1))
   shutil.move(outside, inside)
-  before = _snapshot(inside)
+  before = snapshot(inside)
   with pytest.raises(ValueError, match='is inside data_dir'):
     training.train(small_options(data_dir, inside, max_steps=2))
-  assert _snapshot(inside) == before
+  assert snapshot(inside) == before
   shutil.move(inside, outside)
   result = training.train(small_options(data_dir, outside, max_steps=2))
   assert [step for step, _, _ in result.history] == [2]
